@@ -1,0 +1,1 @@
+"""Statistics over responses (indicators, weighting, uncertainty, disclosure control). No Flask."""

@@ -1,0 +1,53 @@
+"""The Flask application: ``create_app()`` builds it from small register steps."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from . import i18n
+from .config import load_config
+from .extensions import csrf, db
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .survey.views import bp as survey_bp
+
+    app.register_blueprint(survey_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import init_app
+
+    init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from .security import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import init_app
+
+    init_app(app)

@@ -1,0 +1,89 @@
+"""Command-line interface: ``flask --app app <group> <command>``.
+
+These commands are contracts (scripts and other tools call them): keep their
+names, arguments and output as documented in the README.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from . import migrate
+from .extensions import db
+
+
+@click.group("db", help="Database schema (Alembic migrations).")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to the database that DATABASE_URL names."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the model changes (review it before committing)."""
+    migrate.new_revision(current_app.config["DATABASE_URL"], message)
+
+
+@click.group("questionnaire", help="Questionnaire files.")
+def questionnaire_group() -> None:
+    pass
+
+
+@questionnaire_group.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def questionnaire_validate(files: tuple[str, ...]) -> None:
+    """Check questionnaire files; list every problem as FILE:LINE: message."""
+    from questionnaires import QuestionnaireError, load_questionnaire_file
+
+    failed = False
+    for path in files:
+        try:
+            questionnaire = load_questionnaire_file(path)
+        except QuestionnaireError as error:
+            failed = True
+            for line in error.lines():
+                click.echo(line, err=True)
+            continue
+        click.echo(f"{path}: OK: {questionnaire.id} version {questionnaire.version}, "
+                   f"{len(questionnaire.pages)} pages, {len(questionnaire.variables)} items, "
+                   f"languages {', '.join(questionnaire.languages)}")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("demo")
+@click.option("--responses", default=2000, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Synthetic responses to add (only when the demo survey has none).")
+@click.option("--seed", default=2026, show_default=True, type=int)
+def demo_command(responses: int, seed: int) -> None:
+    """Create the demo municipality Kassel (idempotent)."""
+    from .demo import MUNICIPALITY_SLUG, SURVEY_SLUG, load_demo
+
+    result = load_demo(db.session, responses=responses, seed=seed)
+    if result.created:
+        click.echo(f"Created municipality '{MUNICIPALITY_SLUG}' with 23 districts and the open "
+                   f"survey '{SURVEY_SLUG}'.")
+    else:
+        click.echo(f"Demo municipality '{MUNICIPALITY_SLUG}' already exists.")
+    click.echo(f"Synthetic responses added: {result.responses_added} "
+               f"(now {result.responses_total}).")
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_group, questionnaire_group, demo_command):
+        app.cli.add_command(command)

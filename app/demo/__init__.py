@@ -1,0 +1,57 @@
+"""The demo municipality Kassel: districts, population, an open survey, responses."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from questionnaires import STANDARD_QUESTIONNAIRE
+
+from ..models import Response, Survey
+from ..municipal import (add_districts, create_survey, get_or_create_municipality,
+                         set_population)
+from ..paths import QUESTIONNAIRE_DIR
+from .kassel import DISTRICTS, population_table
+from .responses import synthetic_responses
+
+MUNICIPALITY_SLUG = "kassel"
+SURVEY_SLUG = "kassel-2026"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created: bool
+    responses_added: int
+    responses_total: int
+
+
+def load_demo(session: Session, responses: int = 2000, seed: int = 2026) -> DemoResult:
+    """Create the demo once; a second run finds everything in place and changes nothing."""
+    municipality = get_or_create_municipality(session, MUNICIPALITY_SLUG, "Stadt Kassel")
+    survey = session.scalar(select(Survey).where(Survey.slug == SURVEY_SLUG))
+    created = survey is None
+    if created:
+        by_code = add_districts(session, municipality,
+                                [(code, name) for code, name, _n, _p in DISTRICTS])
+        for code, _name, residents, profile in DISTRICTS:
+            set_population(session, by_code[code], population_table(residents, profile),
+                           is_demo=True)
+        survey = create_survey(session, municipality, SURVEY_SLUG,
+                               QUESTIONNAIRE_DIR / STANDARD_QUESTIONNAIRE, access_mode="open",
+                               title="Sicherheit in Kassel 2026")
+        survey.status = "open"
+    existing = session.scalar(select(func.count()).select_from(Response)
+                              .where(Response.survey_id == survey.id,
+                                     Response.source == "synthetic"))
+    added = 0
+    if existing == 0 and responses > 0:
+        district_ids = {d.code: d.id for d in municipality.districts}
+        session.add_all(
+            Response(survey_id=survey.id, answers=answers, source="synthetic",
+                     district_id=district_ids[answers["district"]],
+                     completed_on=completed_on, duration_minutes=minutes)
+            for answers, completed_on, minutes in synthetic_responses(responses, seed))
+        added = responses
+    session.commit()
+    return DemoResult(created, added, existing + added)

@@ -1,0 +1,56 @@
+"""Extension objects, created once and bound to an app by ``init_app``."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session
+
+csrf = CSRFProtect()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """One SQLAlchemy session per app context, on the engine of the current app."""
+
+    def __init__(self) -> None:
+        self.session = scoped_session(self._new_session, scopefunc=self._scope)
+
+    @staticmethod
+    def _scope() -> int:
+        return id(g._get_current_object())
+
+    def _new_session(self) -> Session:
+        return Session(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["database_engine"]
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["database_engine"] = make_engine(app.config["DATABASE_URL"])
+        app.teardown_appcontext(self._remove_session)
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        self.session.remove()
+
+
+db = Database()

@@ -1,0 +1,150 @@
+"""The data model. Rules live in the database too: keys, uniques and checks."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+AnswerJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Municipality(Base):
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    min_n: Mapped[int] = mapped_column(Integer, default=30)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    districts: Mapped[list[District]] = relationship(
+        back_populates="municipality", order_by="District.code")
+
+    __table_args__ = (CheckConstraint("min_n >= 1", name="min_n_positive"),)
+
+
+class District(Base):
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+
+    municipality: Mapped[Municipality] = relationship(back_populates="districts")
+
+    __table_args__ = (UniqueConstraint("municipality_id", "code", name="district_code_unique"),)
+
+
+class PopulationCell(Base):
+    """Residents of one district by gender and age group (the weighting margins)."""
+
+    __tablename__ = "population_cell"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    gender: Mapped[str] = mapped_column(String(8))
+    age_group: Mapped[str] = mapped_column(String(16))
+    population: Mapped[int] = mapped_column(Integer)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("district_id", "gender", "age_group", name="population_cell_unique"),
+        CheckConstraint("population >= 0", name="population_not_negative"),
+    )
+
+
+class Survey(Base):
+    """A survey wave; its questionnaire is frozen as the YAML text it was created from."""
+
+    __tablename__ = "survey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    questionnaire_yaml: Mapped[str] = mapped_column(Text)
+    questionnaire_file: Mapped[str] = mapped_column(String(200))
+    access_mode: Mapped[str] = mapped_column(String(8), default="open")
+    status: Mapped[str] = mapped_column(String(8), default="draft")
+    opens_on: Mapped[date | None] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    municipality: Mapped[Municipality] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("access_mode IN ('open', 'codes')", name="survey_access_mode"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="survey_status"),
+    )
+
+
+class InvitationCode(Base):
+    """An access code from a letter. Only its hash is kept, and only whether it was used:
+    nothing links it to the response it gave."""
+
+    __tablename__ = "invitation_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
+                                           index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ResponseDraft(Base):
+    """Progress of a resident who has started but not finished; kept per page."""
+
+    __tablename__ = "response_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
+                                           index=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation_code.id", ondelete="CASCADE"), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(AnswerJSON, default=dict)
+    reached_page: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Response(Base):
+    """A completed questionnaire: answers by item code, the date and nothing else."""
+
+    __tablename__ = "response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
+                                           index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(AnswerJSON)
+    source: Mapped[str] = mapped_column(String(12), default="online")
+    completed_on: Mapped[date] = mapped_column(Date, default=today)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The random key of the draft it came from: a second submit of the same draft
+    # (double click, two tabs) hits this unique index instead of storing twice.
+    submission_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    __table_args__ = (
+        CheckConstraint("source IN ('online', 'paper', 'synthetic')", name="response_source"),
+    )

@@ -1,0 +1,194 @@
+"""The resident's way through a survey: drafts per page, codes, atomic completion."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, timezone
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from questionnaires import Questionnaire, load_questionnaire_text
+
+from ..models import District, InvitationCode, Response, ResponseDraft, Survey, today, utc_now
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: nothing a resident could misread in a printed letter.
+CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+CODE_LENGTH = 12  # 25**12 ~ 2**55.7, far above the 40 bits asked for
+
+
+@dataclass(frozen=True)
+class SurveyContext:
+    survey: Survey
+    questionnaire: Questionnaire
+    districts: list[tuple[str, str]]  # (code, name), for the district question
+    district_ids: dict[str, int]
+
+
+@lru_cache(maxsize=64)
+def _parse_frozen(survey_id: int, yaml_text: str, source: str) -> Questionnaire:
+    return load_questionnaire_text(yaml_text, source)
+
+
+def survey_context(session: Session, slug: str) -> SurveyContext | None:
+    survey = session.scalar(select(Survey).where(Survey.slug == slug))
+    if survey is None:
+        return None
+    questionnaire = _parse_frozen(survey.id, survey.questionnaire_yaml, survey.questionnaire_file)
+    rows = session.execute(select(District.id, District.code, District.name)
+                           .where(District.municipality_id == survey.municipality_id)
+                           .order_by(District.name)).all()
+    return SurveyContext(survey, questionnaire, [(code, name) for _id, code, name in rows],
+                         {code: district_id for district_id, code, _name in rows})
+
+
+def availability(survey: Survey, on: date | None = None) -> str:
+    """'open', 'not_open' (draft or before its opening date) or 'closed'."""
+    on = on or today()
+    if survey.status == "closed" or (survey.closes_on and on > survey.closes_on):
+        return "closed"
+    if survey.status != "open" or (survey.opens_on and on < survey.opens_on):
+        return "not_open"
+    return "open"
+
+
+# --- invitation codes ---------------------------------------------------------
+
+def normalise_code(code: str) -> str:
+    return "".join(char for char in code.upper() if char.isalnum())
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def format_code(code: str) -> str:
+    """ABCD-EFGH-JKMN: groups of four are easier to type from a letter."""
+    return "-".join(code[index:index + 4] for index in range(0, len(code), 4))
+
+
+def new_codes(session: Session, survey: Survey, count: int,
+              district_id: int | None = None) -> list[str]:
+    """Create ``count`` unused codes; return them in plain text (the only time they exist)."""
+    codes = {"".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+             for _ in range(count)}
+    while len(codes) < count:
+        codes.add("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+    session.add_all(InvitationCode(survey_id=survey.id, district_id=district_id,
+                                   code_hash=hash_code(code)) for code in codes)
+    return [format_code(code) for code in sorted(codes)]
+
+
+def find_code(session: Session, survey: Survey, code: str) -> InvitationCode | None:
+    return session.scalar(select(InvitationCode).where(
+        InvitationCode.survey_id == survey.id, InvitationCode.code_hash == hash_code(code)))
+
+
+# --- drafts -------------------------------------------------------------------
+
+def start_draft(session: Session, survey: Survey, code: InvitationCode | None = None
+                ) -> ResponseDraft:
+    """The resident's draft: the existing one for a code (resume), else a new one."""
+    if code is not None:
+        existing = session.scalar(select(ResponseDraft).where(ResponseDraft.code_id == code.id))
+        if existing is not None:
+            return existing
+    draft = ResponseDraft(survey_id=survey.id, key=uuid.uuid4().hex,
+                          code_id=code.id if code else None, answers={}, reached_page=0)
+    session.add(draft)
+    try:
+        session.commit()
+    except IntegrityError:  # the same code started at the same moment elsewhere
+        session.rollback()
+        return session.scalar(select(ResponseDraft).where(ResponseDraft.code_id == code.id))
+    return draft
+
+
+def find_draft(session: Session, survey: Survey, key: str | None) -> ResponseDraft | None:
+    if not key:
+        return None
+    return session.scalar(select(ResponseDraft).where(ResponseDraft.key == key,
+                                                      ResponseDraft.survey_id == survey.id))
+
+
+def was_completed(session: Session, draft_key: str) -> bool:
+    return session.scalar(select(Response.id).where(Response.submission_key == draft_key)) \
+        is not None
+
+
+def allowed_pages(questionnaire: Questionnaire, draft: ResponseDraft) -> list[int]:
+    """Visible pages up to the furthest the resident has reached."""
+    return [index for index in questionnaire.visible_page_indexes(draft.answers)
+            if index <= draft.reached_page]
+
+
+def resume_page(questionnaire: Questionnaire, draft: ResponseDraft) -> int:
+    pages = allowed_pages(questionnaire, draft)
+    return pages[-1] if pages else 0
+
+
+def merge_page_answers(questionnaire: Questionnaire, draft: ResponseDraft, page_index: int,
+                       page_answers: dict[str, Any]) -> dict[str, Any]:
+    """The draft's answers with this page's fields replaced by what was just posted."""
+    page_fields = questionnaire.pages[page_index].field_names()
+    answers = {name: value for name, value in draft.answers.items() if name not in page_fields}
+    answers.update(page_answers)
+    return questionnaire.drop_hidden_answers(answers)
+
+
+def save_answers(session: Session, draft: ResponseDraft, answers: dict[str, Any],
+                 reached_page: int | None = None) -> None:
+    draft.answers = answers
+    if reached_page is not None:
+        draft.reached_page = max(draft.reached_page, reached_page)
+    session.commit()
+
+
+def next_page(questionnaire: Questionnaire, answers: dict[str, Any], after: int) -> int | None:
+    return next((index for index in questionnaire.visible_page_indexes(answers)
+                 if index > after), None)
+
+
+def previous_page(questionnaire: Questionnaire, answers: dict[str, Any], before: int
+                  ) -> int | None:
+    earlier = [index for index in questionnaire.visible_page_indexes(answers) if index < before]
+    return earlier[-1] if earlier else None
+
+
+def complete(session: Session, context: SurveyContext, draft: ResponseDraft) -> bool:
+    """Store the response and remove the draft in one transaction.
+
+    Returns False when this draft was already completed (double submit, second tab):
+    the unique submission key and the used-flag update make the second attempt fail
+    without storing anything.
+    """
+    answers = context.questionnaire.drop_hidden_answers(draft.answers)
+    started = draft.started_at
+    if started.tzinfo is None:  # SQLite hands back naive UTC datetimes
+        started = started.replace(tzinfo=timezone.utc)
+    minutes = max(0, round((utc_now() - started).total_seconds() / 60))
+    try:
+        session.add(Response(survey_id=context.survey.id, answers=answers,
+                             district_id=context.district_ids.get(answers.get("district")),
+                             source="online", completed_on=today(), duration_minutes=minutes,
+                             submission_key=draft.key))
+        session.flush()
+        if draft.code_id is not None:
+            claimed = session.execute(update(InvitationCode)
+                                      .where(InvitationCode.id == draft.code_id,
+                                             InvitationCode.used.is_(False))
+                                      .values(used=True))
+            if claimed.rowcount != 1:
+                session.rollback()
+                return False
+        session.execute(delete(ResponseDraft).where(ResponseDraft.id == draft.id))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True

@@ -1,0 +1,196 @@
+"""Public survey pages for residents: start, one page at a time, thank-you."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as HttpResponse
+
+from ..extensions import db
+from ..i18n import current_language
+from . import service
+from .service import SurveyContext
+
+bp = Blueprint("survey", __name__, url_prefix="/s", template_folder="templates")
+
+CONTROL_FIELDS = {"csrf_token", "action"}
+
+
+def _context(slug: str) -> SurveyContext:
+    context = service.survey_context(db.session, slug)
+    if context is None or context.survey.status == "draft":
+        abort(404)
+    return context
+
+
+def _draft_key(slug: str) -> str | None:
+    return session.get("drafts", {}).get(slug)
+
+
+def _remember_draft(slug: str, key: str) -> None:
+    drafts = dict(session.get("drafts", {}))
+    drafts[slug] = key
+    session["drafts"] = drafts
+
+
+def _forget_draft(slug: str) -> None:
+    drafts = dict(session.get("drafts", {}))
+    drafts.pop(slug, None)
+    session["drafts"] = drafts
+
+
+def _page_url(slug: str, index: int) -> str:
+    return url_for("survey.page", slug=slug, number=index + 1)
+
+
+def _render_start(context: SurveyContext, status: int = 200, **extra: Any):
+    draft = service.find_draft(db.session, context.survey, _draft_key(context.survey.slug))
+    return render_template("survey/start.html", context=context, draft=draft,
+                           availability=service.availability(context.survey),
+                           lang=current_language(), **extra), status
+
+
+@bp.get("/<slug>")
+def start(slug: str):
+    """Start page with the data-protection notice (and the code form)."""
+    context = _context(slug)
+    status = {"open": 200, "not_open": 403, "closed": 410}[service.availability(context.survey)]
+    return _render_start(context, status, code=request.args.get("code", "")[:40])
+
+
+@bp.post("/<slug>/start")
+def begin(slug: str):
+    """Begin (or resume with a code) and go to the resident's current page."""
+    context = _context(slug)
+    if service.availability(context.survey) != "open":
+        return _render_start(context, 403)
+    code = None
+    if context.survey.access_mode == "codes":
+        typed = request.form.get("code", "")[:40]
+        code = service.find_code(db.session, context.survey, typed) if typed.strip() else None
+        if code is None:
+            error = "code_unknown" if typed.strip() else "code_missing"
+            return _render_start(context, 403 if typed.strip() else 422, code=typed,
+                                 code_error=error)
+        if code.used:
+            return _render_start(context, 409, code=typed, code_error="code_used")
+    draft = service.find_draft(db.session, context.survey, _draft_key(slug))
+    if draft is None or (code is not None and draft.code_id != code.id):
+        draft = service.start_draft(db.session, context.survey, code)
+    _remember_draft(slug, draft.key)
+    return redirect(_page_url(slug, service.resume_page(context.questionnaire, draft)))
+
+
+def _draft_or_refuse(context: SurveyContext, index: int):
+    """The resident's draft, or an error page (with status) explaining what to do."""
+    if service.availability(context.survey) != "open":
+        return None, _render_start(context, 403)
+    if not 0 <= index < len(context.questionnaire.pages):
+        abort(404)
+    draft = service.find_draft(db.session, context.survey, _draft_key(context.survey.slug))
+    if draft is None:
+        key = _draft_key(context.survey.slug)
+        if key and service.was_completed(db.session, key):  # a second click on "Absenden"
+            return None, redirect(url_for("survey.thanks", slug=context.survey.slug, already=1))
+        return None, _render_message(context, "no_draft", 403)
+    if index not in service.allowed_pages(context.questionnaire, draft):
+        return None, _render_message(context, "page_not_reached", 403, draft=draft)
+    return draft, None
+
+
+def _render_message(context: SurveyContext, message: str, status: int, draft=None, **params):
+    resume_url = (_page_url(context.survey.slug,
+                            service.resume_page(context.questionnaire, draft))
+                  if draft is not None else None)
+    return render_template("survey/message.html", context=context, message=message,
+                           params=params, resume_url=resume_url,
+                           lang=current_language()), status
+
+
+def _render_page(context: SurveyContext, draft, index: int, values: dict[str, list[str]],
+                 errors: dict | None = None, status: int = 200):
+    questionnaire = context.questionnaire
+    visible = questionnaire.visible_page_indexes(draft.answers)
+    position = visible.index(index) + 1 if index in visible else 1
+    page = questionnaire.pages[index]
+    return render_template(
+        "survey/page.html", context=context, page=page, number=index + 1,
+        questions=page.visible_questions(draft.answers), values=values, errors=errors or {},
+        position=position, total=len(visible), is_last=service.next_page(
+            questionnaire, draft.answers, index) is None,
+        lang=current_language()), status
+
+
+def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
+    return {name: [str(value)] for name, value in answers.items()}
+
+
+@bp.get("/<slug>/page/<int:number>")
+def page(slug: str, number: int):
+    """One questionnaire page, filled with the answers given so far."""
+    context = _context(slug)
+    draft, refusal = _draft_or_refuse(context, number - 1)
+    if refusal:
+        return refusal
+    return _render_page(context, draft, number - 1, _values_from_answers(draft.answers))
+
+
+@bp.post("/<slug>/page/<int:number>")
+def save_page(slug: str, number: int) -> Any:
+    """Validate and keep this page's answers, then go back, forward or finish."""
+    context = _context(slug)
+    index = number - 1
+    draft, refusal = _draft_or_refuse(context, index)
+    if refusal:
+        return refusal
+    questionnaire = context.questionnaire
+    unknown = sorted(set(request.form) - questionnaire.pages[index].field_names() - CONTROL_FIELDS)
+    if unknown:
+        return _render_message(context, "unknown_field", 400, draft=draft, field=unknown[0])
+    answers, errors = {}, {}
+    for question in questionnaire.pages[index].visible_questions(draft.answers):
+        question_answers, question_errors = question.parse(request.form, context.districts)
+        answers.update(question_answers)
+        errors.update(question_errors)
+    if request.form.get("action") == "back":
+        # Back keeps what is valid on this page (and the old answer where the new one is
+        # not), without complaining about the rest.
+        answers.update({name: draft.answers[name] for name in errors if name in draft.answers})
+        return _go_back(context, draft, index,
+                        service.merge_page_answers(questionnaire, draft, index, answers))
+    merged = service.merge_page_answers(questionnaire, draft, index, answers)
+    if errors:
+        values = {name: request.form.getlist(name) for name in request.form}
+        return _render_page(context, draft, index, values, errors, status=422)
+    following = service.next_page(questionnaire, merged, index)
+    if following is not None:
+        service.save_answers(db.session, draft, merged, reached_page=following)
+        return redirect(_page_url(slug, following))
+    service.save_answers(db.session, draft, merged)
+    return _finish(context, draft)
+
+
+def _go_back(context: SurveyContext, draft, index: int, answers: dict) -> HttpResponse:
+    service.save_answers(db.session, draft, answers)
+    previous = service.previous_page(context.questionnaire, answers, index)
+    if previous is None:
+        return redirect(url_for("survey.start", slug=context.survey.slug))
+    return redirect(_page_url(context.survey.slug, previous))
+
+
+def _finish(context: SurveyContext, draft) -> HttpResponse:
+    incomplete = context.questionnaire.missing_required(draft.answers)
+    if incomplete is not None:  # an earlier answer changed what is asked: ask it first
+        return redirect(_page_url(context.survey.slug, incomplete))
+    stored = service.complete(db.session, context, draft)
+    _forget_draft(context.survey.slug)
+    return redirect(url_for("survey.thanks", slug=context.survey.slug,
+                            already=None if stored else 1))
+
+
+@bp.get("/<slug>/thanks")
+def thanks(slug: str):
+    """Thank-you page after the last page."""
+    context = _context(slug)
+    return render_template("survey/thanks.html", context=context,
+                           already=request.args.get("already") == "1", lang=current_language())

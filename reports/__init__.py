@@ -1,0 +1,1 @@
+"""PDF and chart rendering for conference reports. No Flask."""
