@@ -11,17 +11,19 @@ class ConfigError(RuntimeError):
     """The environment does not describe a usable configuration."""
 
 
-def database_url(instance_path: str) -> str:
-    """DATABASE_URL, or an SQLite file in the instance folder.
-
-    A plain ``postgresql://`` URL is mapped to the psycopg 3 driver that we ship.
-    """
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'sicherheit.db'}"
+def normalise_database_url(url: str) -> str:
+    """Map a plain ``postgresql://`` URL to the psycopg 3 driver that we ship."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL, or an SQLite file in the instance folder."""
+    return normalise_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'sicherheit.db'}")
 
 
 def secret_key(instance_path: str, production: bool) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import Questionnaire, load_questionnaire_text
 
@@ -143,10 +144,16 @@ def merge_page_answers(questionnaire: Questionnaire, draft: ResponseDraft, page_
 
 def save_answers(session: Session, draft: ResponseDraft, answers: dict[str, Any],
                  reached_page: int | None = None) -> None:
-    draft.answers = answers
+    """Keep a page's answers. A plain UPDATE: if another tab has just completed and
+    removed this draft, it changes nothing, and completing it again is refused."""
+    values: dict[str, Any] = {"answers": answers}
     if reached_page is not None:
-        draft.reached_page = max(draft.reached_page, reached_page)
+        values["reached_page"] = max(draft.reached_page, reached_page)
+    session.execute(update(ResponseDraft).where(ResponseDraft.id == draft.id).values(**values),
+                    execution_options={"synchronize_session": False})
     session.commit()
+    for name, value in values.items():
+        set_committed_value(draft, name, value)
 
 
 def next_page(questionnaire: Questionnaire, answers: dict[str, Any], after: int) -> int | None:

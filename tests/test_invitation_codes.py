@@ -1,0 +1,99 @@
+"""Access with invitation codes: one response per code, resume anywhere, no link kept."""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import InvitationCode, Response, Survey
+from app.survey import service
+
+from .resident import STANDARD_ANSWERS, Resident
+
+
+@pytest.fixture
+def codes(app, survey) -> list[str]:
+    with app.app_context():
+        coded = db.session.get(Survey, survey.id)
+        coded.access_mode = "codes"
+        district = coded.municipality.districts[0]
+        plain = service.new_codes(db.session, coded, 3, district_id=district.id)
+        db.session.commit()
+        return plain
+
+
+def test_codes_are_unguessable_unambiguous_and_stored_hashed(app, codes):
+    assert len(set(codes)) == 3
+    for code in codes:
+        raw = code.replace("-", "")
+        assert not set(raw) & set("01OIL2Z5S8B")
+        assert len(raw) * math.log2(len(service.CODE_ALPHABET)) >= 40
+    with app.app_context():
+        hashes = list(db.session.scalars(select(InvitationCode.code_hash)))
+    assert len(hashes) == 3 and not set(hashes) & {c.replace("-", "") for c in codes}
+
+
+def test_start_page_asks_for_the_code_and_prefills_it_from_the_letter(client, codes):
+    html = client.get(f"/s/kassel-2026?code={codes[0]}").get_data(as_text=True)
+    assert '<label for="code">' in html and f'value="{codes[0]}"' in html
+
+
+@pytest.mark.parametrize("typed, status, message", [
+    ("ABCD-EFGH-JKMN", 403, "Dieser Zugangscode ist nicht gültig."),
+    ("", 422, "Bitte geben Sie Ihren Zugangscode ein."),
+])
+def test_unknown_or_missing_code_is_refused(app, client, codes, typed, status, message):
+    response = Resident(client).start(code=typed)
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_resume_on_another_device_and_code_gives_one_response(app, codes):
+    phone, laptop = Resident(app.test_client()), Resident(app.test_client())
+    response = phone.start(code=codes[0].lower().replace("-", " "))  # as typed from the letter
+    assert response.headers["Location"].endswith("/page/1")
+    phone.post(1, STANDARD_ANSWERS[1])
+    phone.post(2, STANDARD_ANSWERS[2])
+    resumed = laptop.start(code=codes[0])
+    assert resumed.headers["Location"].endswith("/page/3")
+    page2 = laptop.page(2).get_data(as_text=True)
+    assert re.search(r'name="safety_night" value="3"\s+checked', page2)
+    number = 3
+    while True:
+        answer = laptop.post(number, STANDARD_ANSWERS.get(number, {}))
+        location = answer.headers["Location"]
+        if location.endswith("/thanks"):
+            break
+        number = int(location.rsplit("/", 1)[1])
+    again = Resident(app.test_client()).start(code=codes[0])
+    assert again.status_code == 409
+    assert "bereits abgeschlossen" in again.get_data(as_text=True)
+    with app.app_context():
+        [stored] = db.session.scalars(select(Response))
+        used = db.session.scalars(select(InvitationCode).where(InvitationCode.used)).all()
+    assert len(used) == 1
+    # Nothing in the response points back to the code or its row.
+    assert used[0].code_hash not in str(stored.answers) and stored.submission_key
+    assert "code" not in {c.name for c in Response.__table__.columns if "code" in c.name}
+
+
+def test_phone_cannot_submit_after_the_laptop_finished(app, codes):
+    phone, laptop = Resident(app.test_client()), Resident(app.test_client())
+    phone.start(code=codes[1])
+    laptop.start(code=codes[1])
+    for number in range(1, 11):
+        if number == 7:
+            continue
+        laptop_answers = dict(STANDARD_ANSWERS[number])
+        if number == 6:
+            laptop_answers = {code: "2" for code in STANDARD_ANSWERS[6]}
+        response = laptop.post(number, laptop_answers)
+    assert response.headers["Location"].endswith("/thanks")
+    late = phone.page(1)  # the same draft was completed elsewhere: "already saved"
+    assert late.headers["Location"].endswith("/thanks?already=1")
+    with app.app_context():
+        assert len(db.session.scalars(select(Response)).all()) == 1

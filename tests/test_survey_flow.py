@@ -1,0 +1,222 @@
+"""A resident answers the standard questionnaire; what is stored, and what is refused."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from app.extensions import db
+from app.models import Response, ResponseDraft
+
+from .resident import STANDARD_ANSWERS, Resident, csrf_token
+
+
+def stored_responses(app) -> list[Response]:
+    with app.app_context():
+        return list(db.session.scalars(select(Response)))
+
+
+def draft_answers(app) -> dict:
+    with app.app_context():
+        return db.session.scalar(select(ResponseDraft)).answers
+
+
+def test_a_full_response_is_stored_with_codes_and_date_only(app, client, survey):
+    response = Resident(client).answer_all()
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/s/kassel-2026/thanks")
+    thanks = client.get(response.headers["Location"])
+    assert "Vielen Dank!" in thanks.get_data(as_text=True)
+    [stored] = stored_responses(app)
+    assert stored.source == "online"
+    assert stored.answers["district"] == "11"
+    assert stored.answers["safety_night"] == 3 and stored.answers["worry_online_fraud"] == 4
+    assert stored.answers["years_in_district"] == 7
+    assert stored.answers["reported_assault"] == 2  # conditional item that was shown
+    assert "reported_burglary" not in stored.answers  # hidden: never asked
+    assert stored.answers["unsafe_places"] == "Nordstadtpark nach 22 Uhr"
+    with app.app_context():
+        assert stored.district_id is not None
+        assert db.session.scalar(select(func.count()).select_from(ResponseDraft)) == 0
+        columns = {column["name"] for column in inspect(db.engine).get_columns("response")}
+    assert columns == {"id", "survey_id", "district_id", "answers", "source", "completed_on",
+                       "duration_minutes", "submission_key"}  # no IP, agent or timestamp
+
+
+def test_reporting_page_is_skipped_without_victimisation(app, client, survey):
+    answers = dict(STANDARD_ANSWERS)
+    answers[6] = {code: "2" for code in STANDARD_ANSWERS[6]}
+    resident = Resident(client)
+    response = resident.answer_all(answers, stop_before=8)
+    assert response.headers["Location"].endswith("/page/8")
+    assert resident.page(7).status_code == 403  # hidden page cannot be opened
+
+
+def test_progress_and_accessible_markup(client, survey):
+    resident = Resident(client)
+    resident.start()
+    html = resident.page(2).status_code, None
+    resident.post(1, STANDARD_ANSWERS[1])
+    html = resident.page(2).get_data(as_text=True)
+    assert "Seite 2 von 9" in html  # the conditional reporting page is not counted
+    assert '<legend>Wie sicher fühlen Sie sich tagsüber' in html
+    assert 'for="f-safety_day-1"' in html and 'id="f-safety_day-1"' in html
+    assert "keine Angabe" in html
+
+
+def test_missing_required_answer_is_explained_beside_the_field(app, client, survey):
+    resident = Resident(client)
+    resident.start()
+    response = resident.post(1, {"years_in_district": "3"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'class="error-summary"' in html and 'href="#f-district"' in html
+    assert 'id="e-district"' in html and "Bitte beantworten Sie diese Frage." in html
+    assert 'value="3"' in html  # what was typed is kept
+    assert resident.page(2).status_code == 403
+
+
+@pytest.mark.parametrize("answers, status, message", [
+    ({"district": "11", "years_in_district": "200"}, 422, "Bitte geben Sie eine Zahl von 0 bis 100 ein."),
+    ({"district": "11", "years_in_district": "zwei"}, 422, "Bitte geben Sie eine ganze Zahl ein"),
+    ({"district": "99"}, 422, "keine der angebotenen Möglichkeiten"),
+    ({"district": "11", "is_admin": "1"}, 400, "unbekanntes Feld „is_admin“"),
+    ({"district": ["11", "01"]}, 422, "keine der angebotenen Möglichkeiten"),
+])
+def test_tampered_first_page_is_refused_and_changes_nothing(app, client, survey, answers, status,
+                                                            message):
+    resident = Resident(client)
+    resident.start()
+    response = resident.post(1, answers)
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    assert draft_answers(app) == {}
+
+
+def test_value_outside_the_scale_is_refused(app, client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=2)
+    response = resident.post(2, {"safety_day": "2", "safety_night": "7"})
+    assert response.status_code == 422
+    assert "keine der angebotenen Möglichkeiten" in response.get_data(as_text=True)
+    assert "safety_day" not in draft_answers(app)
+
+
+def test_oversized_free_text_is_refused(app, client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=8)
+    response = resident.post(8, {"unsafe_places": "x" * 1001})
+    assert response.status_code == 422
+    assert "1001 Zeichen lang; erlaubt sind höchstens 1000" in response.get_data(as_text=True)
+    assert "unsafe_places" not in draft_answers(app)
+
+
+def test_missing_csrf_token_is_refused(app, client, survey):
+    resident = Resident(client)
+    resident.start()
+    response = resident.post(1, STANDARD_ANSWERS[1], csrf=False)
+    assert response.status_code == 400
+    assert "Es wurde nichts gespeichert." in response.get_data(as_text=True)
+    assert draft_answers(app) == {}
+
+
+def test_skipping_pages_by_editing_the_url_is_refused(app, client, survey):
+    resident = Resident(client)
+    resident.start()
+    assert resident.page(5).status_code == 403
+    response = client.post("/s/kassel-2026/page/5", data={
+        "csrf_token": csrf_token(resident.page(1).get_data(as_text=True)), "avoid_places": "1"})
+    assert response.status_code == 403
+    assert "noch nicht an der Reihe" in response.get_data(as_text=True)
+    assert draft_answers(app) == {}
+    assert resident.page(99).status_code == 404
+
+
+def test_no_draft_means_start_again(client, survey):
+    response = client.get("/s/kassel-2026/page/1")
+    assert response.status_code == 403
+    assert "Bitte beginnen Sie auf der Startseite" in response.get_data(as_text=True)
+
+
+def test_back_keeps_the_answers(app, client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=3)
+    response = resident.post(3, {"worry_burglary": "4", "worry_robbery": "7"}, action="back")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/page/2")
+    page2 = resident.page(2).get_data(as_text=True)
+    assert 'name="safety_night" value="3"\n               checked' in page2
+    page3 = resident.page(3).get_data(as_text=True)
+    assert 'name="worry_burglary" value="4"\n               checked' in page3
+    assert draft_answers(app)["worry_burglary"] == 4
+
+
+def test_changed_answer_drops_answers_that_are_no_longer_asked(app, client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=8)  # reported_assault answered on page 7
+    resident.post(8, {}, action="back")
+    resident.post(7, {}, action="back")
+    no_victim = {code: "2" for code in STANDARD_ANSWERS[6]}
+    assert resident.post(6, no_victim).headers["Location"].endswith("/page/8")
+    assert "reported_assault" not in draft_answers(app)
+
+
+def test_double_submit_stores_one_response(app, client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=10)
+    page = resident.page(10).get_data(as_text=True)
+    data = dict(STANDARD_ANSWERS[10], action="next", csrf_token=csrf_token(page))
+    with client.session_transaction() as before:
+        cookie_state = dict(before)
+    first = client.post("/s/kassel-2026/page/10", data=data)
+    with client.session_transaction() as session:  # the second click carries the old cookie
+        session.update(cookie_state)
+    second = client.post("/s/kassel-2026/page/10", data=data)
+    assert first.headers["Location"].endswith("/thanks")
+    assert second.headers["Location"].endswith("/thanks?already=1")
+    assert len(stored_responses(app)) == 1
+
+
+def test_language_can_be_switched_on_every_page(client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=2)
+    html = client.get("/s/kassel-2026/page/2?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Page 2 of 9" in html
+    assert "How safe do you feel" in html and "no answer" in html
+    assert 'href="/s/kassel-2026/page/2?lang=de"' in html
+    assert "Seite 2 von 9" in client.get("/s/kassel-2026/page/2?lang=de").get_data(as_text=True)
+
+
+def test_free_text_is_escaped(app, client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=8)
+    resident.post(8, {"unsafe_places": '<script>alert(1)</script><img src="http://x/">'})
+    html = resident.page(8).get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_every_asset_is_served_by_the_app(client, survey):
+    html = client.get("/s/kassel-2026").get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html and "//" not in html.replace(
+        "<!doctype", "")
+    with client.get("/static/app.css") as css:
+        assert css.status_code == 200 and "url(" not in css.get_data(as_text=True)
+    headers = client.get("/s/kassel-2026").headers
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("status, code, text", [
+    ("closed", 410, "Diese Befragung ist beendet."),
+    ("draft", 404, "Diese Seite gibt es nicht."),
+])
+def test_survey_that_is_not_open(app, client, survey, status, code, text):
+    with app.app_context():
+        db.session.get(type(survey), survey.id).status = status
+        db.session.commit()
+    response = client.get("/s/kassel-2026")
+    assert response.status_code == code and text in response.get_data(as_text=True)
+
+
+def test_unknown_survey_is_a_plain_404(client, survey):
+    response = client.get("/s/gibt-es-nicht")
+    assert response.status_code == 404
+    assert "Diese Seite gibt es nicht." in response.get_data(as_text=True)
