@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 from .extensions import db
 
 
-@click.group("db", help="Database schema (Alembic migrations).")
-def db_group() -> None:
-    pass
+db_group = AppGroup("db", help="Database schema (Alembic migrations).")
 
 
 @db_group.command("upgrade")
@@ -39,9 +38,7 @@ def db_revision(message: str) -> None:
     migrate.new_revision(current_app.config["DATABASE_URL"], message)
 
 
-@click.group("questionnaire", help="Questionnaire files.")
-def questionnaire_group() -> None:
-    pass
+questionnaire_group = AppGroup("questionnaire", help="Questionnaire files.")
 
 
 @questionnaire_group.command("validate")
@@ -67,6 +64,7 @@ def questionnaire_validate(files: tuple[str, ...]) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--responses", default=2000, show_default=True, type=click.IntRange(0, 1_000_000),
               help="Synthetic responses to add (only when the demo survey has none).")
 @click.option("--seed", default=2026, show_default=True, type=int)

@@ -1,0 +1,32 @@
+# Two commands for a new user: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+
+.PHONY: run test setup debian-packages venv bench
+
+run: setup
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app demo
+	@echo "Serving the demo on http://127.0.0.1:$(PORT)/s/kassel-2026"
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) "app:create_app()"
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/survey_load.py
+
+setup: debian-packages venv
+
+debian-packages:
+	@bash scripts/install-debian-packages.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
