@@ -1,0 +1,95 @@
+"""A resident completes the standard questionnaire in a real browser (Debian chromium)."""
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Response
+
+from .conftest import DESKTOP, PHONE, new_page, screenshot
+
+AXE = Axe()
+
+
+def assert_accessible(page: Page) -> None:
+    results = AXE.run(page)
+    serious = [violation for violation in results.response["violations"]
+               if violation["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]])
+                           for v in serious]
+
+
+def stored(app) -> list[Response]:
+    with app.app_context():
+        return list(db.session.scalars(select(Response)))
+
+
+def test_resident_completes_the_survey_on_a_phone(app, survey, browser, live_server):
+    page = new_page(browser, PHONE, live_server)
+    page.goto("/s/kassel-2026")
+    assert_accessible(page)
+    screenshot(page, "survey-start-phone")
+    page.get_by_role("button", name="Befragung beginnen").click()
+    page.get_by_role("button", name="Weiter").click()  # nothing chosen yet
+    expect(page.get_by_role("alert")).to_contain_text("Bitte prüfen Sie Ihre Angaben")
+    assert_accessible(page)
+    screenshot(page, "survey-error-phone")
+    page.get_by_label("In welchem Stadtteil").select_option(label="Nord (Holland)")
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.get_by_text("Seite 2 von 9")).to_be_visible()
+    page.get_by_role("group", name="tagsüber").get_by_label("eher sicher").check()
+    page.get_by_role("group", name="nachts").get_by_label("sehr unsicher").check()
+    page.get_by_role("button", name="Weiter").click()
+    page.get_by_role("group", name="Wohnungseinbruch").get_by_label("sehr beunruhigt").check()
+    assert_accessible(page)
+    screenshot(page, "survey-matrix-phone")
+    while page.get_by_role("button", name="Weiter").count():
+        page.get_by_role("button", name="Weiter").click()
+    page.get_by_role("button", name="Antworten absenden").click()
+    expect(page.get_by_role("heading", name="Vielen Dank!")).to_be_visible()
+    [response] = stored(app)
+    assert response.answers["district"] == "11"
+    assert (response.answers["safety_day"], response.answers["safety_night"]) == (2, 4)
+    assert response.answers["worry_burglary"] == 4
+    assert all(url.startswith(live_server) for url in page.outside_requests)
+
+
+def test_resident_completes_the_survey_with_the_keyboard_only(app, survey, browser, live_server):
+    page = new_page(browser, DESKTOP, live_server)
+    page.goto("/s/kassel-2026?lang=en")
+    page.keyboard.press("Tab")  # skip link first
+    expect(page.get_by_text("Skip to content")).to_be_focused()
+    start = page.get_by_role("button", name="Start the survey")
+    for _ in range(5):
+        if start.evaluate("element => element === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    district = page.get_by_label("Which district")
+    district.focus()
+    page.keyboard.press("ArrowDown")  # the first district in the list
+    page.keyboard.press("Tab")  # to the years field, where Enter submits the form
+    page.keyboard.type("12")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_text("Page 2 of 9")).to_be_visible()
+    page.get_by_role("group", name="during the day").get_by_label("very safe").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # into the night group
+    page.keyboard.press("ArrowDown")  # radios: arrow keys move and select
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    for _ in range(10):
+        if "/page/" not in page.url:
+            break
+        page.locator("button[value=next]").focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    [response] = stored(app)
+    assert response.answers["safety_day"] == 1 and response.answers["safety_night"] == 2
+    assert response.answers["years_in_district"] == 12
+    screenshot(page, "survey-thanks-desktop")
