@@ -522,7 +522,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict:
             f"{per_request_ms(hello_driver_cpu, hello_requests):.2f} ms")
 
         # The survey app.
-        survey = Gunicorn("app:create_app()", env, ROOT, workdir / "survey.log",
+        survey = Gunicorn(args.app_spec, env, ROOT, workdir / "survey.log",
                           args.workers, args.worker_class)
         servers.append(survey)
         survey.wait_ready(START_PATH)
@@ -601,6 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
+    parser.add_argument("--app-spec", default="app:create_app()",
+                        help="gunicorn app of the survey (default app:create_app())")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/",
                         help="PostgreSQL server URL without a database name")
     args = parser.parse_args(argv)

@@ -220,3 +220,23 @@ def test_unknown_survey_is_a_plain_404(client, survey):
     response = client.get("/s/gibt-es-nicht")
     assert response.status_code == 404
     assert "Diese Seite gibt es nicht." in response.get_data(as_text=True)
+
+
+def test_questionnaire_is_frozen_into_the_survey_and_german_only_has_no_switch(
+        app, client, survey, tmp_path):
+    from app.municipal import create_survey
+    from app.models import Municipality
+
+    source = tmp_path / "kurz.yaml"
+    source.write_text("id: kurz\ntitle: {de: Kurzbefragung}\npages:\n  - id: eins\n"
+                      "    title: {de: Eins}\n    items:\n"
+                      "      - {code: district, type: district, label: {de: Stadtteil}}\n",
+                      encoding="utf-8")
+    with app.app_context():
+        municipality = db.session.scalar(select(Municipality))
+        create_survey(db.session, municipality, "kurz-2026", source).status = "open"
+        db.session.commit()
+    source.write_text(source.read_text().replace("Kurzbefragung", "Geändert"))
+    html = client.get("/s/kurz-2026").get_data(as_text=True)
+    assert "<h1>Kurzbefragung</h1>" in html and "Geändert" not in html
+    assert "?lang=en" not in html
