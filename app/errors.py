@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db
 from .i18n import translate
 
-MESSAGES = {400: "bad_request", 404: "not_found", 413: "too_large"}
+MESSAGES = {400: "bad_request", 403: "forbidden", 404: "not_found", 413: "too_large"}
 
 
 def _page(message_key: str, status: int):

@@ -107,6 +107,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                     "neu und versuchen Sie es noch einmal. Es wurde nichts gespeichert.",
                     "The form has expired or is incomplete. Please reload the page and try "
                     "again. Nothing was saved."),
+    "forbidden": ("Dafür fehlt Ihnen die Berechtigung.",
+                  "You are not allowed to do this."),
     "too_large": ("Die gesendeten Daten sind zu groß.", "The data sent is too large."),
     "bad_request": ("Die Anfrage war fehlerhaft.", "The request was malformed."),
     "server_error": ("Ein interner Fehler ist aufgetreten. Ihre bisherigen Antworten sind "

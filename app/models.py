@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey,
+                        Integer, String, Table, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -31,6 +31,8 @@ class Municipality(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     min_n: Mapped[int] = mapped_column(Integer, default=30)
+    # District boundaries as a GeoJSON FeatureCollection (feature property ``code``).
+    geojson: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
     districts: Mapped[list[District]] = relationship(
@@ -148,3 +150,47 @@ class Response(Base):
     __table_args__ = (
         CheckConstraint("source IN ('online', 'paper', 'synthetic')", name="response_source"),
     )
+
+
+ROLES = ("admin", "staff", "police")
+
+user_municipality = Table(
+    "user_municipality", Base.metadata,
+    Column("user_id", ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("municipality_id", ForeignKey("municipality.id", ondelete="CASCADE"),
+           primary_key=True),
+)
+
+
+class User(Base):
+    """A staff, police or programme-office account (residents never have one)."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+    municipalities: Mapped[list[Municipality]] = relationship(
+        secondary=user_municipality, order_by="Municipality.name")
+
+    __table_args__ = (CheckConstraint("role IN ('admin', 'staff', 'police')", name="user_role"),)
+
+
+class AuditEvent(Base):
+    """Who did what when: logins, exports, imports, codes, survey status changes."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    user_email: Mapped[str | None] = mapped_column(String(254))
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,14 +1,42 @@
 """Municipalities, their districts and population, and survey waves (service functions)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from questionnaires import load_questionnaire_file
+from questionnaires import load_questionnaire_file, load_questionnaire_text
 
 from .models import District, Municipality, PopulationCell, Survey
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+ACCESS_MODES = ("open", "codes")
+# Allowed status changes of a survey wave.
+TRANSITIONS = {("draft", "open"), ("open", "closed"), ("closed", "open")}
+
+
+class SetupError(ValueError):
+    """A municipality or survey cannot be set up as asked; the message says why."""
+
+
+def check_slug(slug: str, what: str) -> None:
+    if not SLUG_PATTERN.match(slug):
+        raise SetupError(f"{what} '{slug}' ist ungültig: 2–63 Zeichen a–z, 0–9 und -, "
+                         "beginnend mit Buchstabe oder Ziffer.")
+
+
+def create_municipality(session: Session, slug: str, name: str) -> Municipality:
+    check_slug(slug, "Kürzel")
+    if not name.strip():
+        raise SetupError("Der Name der Kommune fehlt.")
+    if session.scalar(select(Municipality.id).where(Municipality.slug == slug)) is not None:
+        raise SetupError(f"Die Kommune '{slug}' gibt es bereits.")
+    municipality = Municipality(slug=slug, name=name.strip()[:200], min_n=30)
+    session.add(municipality)
+    session.flush()
+    return municipality
 
 
 def get_or_create_municipality(session: Session, slug: str, name: str) -> Municipality:
@@ -50,11 +78,31 @@ def create_survey(session: Session, municipality: Municipality, slug: str,
                   title: str | None = None) -> Survey:
     """A new survey wave in draft; the questionnaire file is checked and frozen into it."""
     path = Path(questionnaire_path)
-    questionnaire = load_questionnaire_file(path)  # raises QuestionnaireError
+    load_questionnaire_file(path)  # raises QuestionnaireError listing every problem
+    return create_survey_from_text(session, municipality, slug, path.read_text(encoding="utf-8"),
+                                   path.name, access_mode, title)
+
+
+def create_survey_from_text(session: Session, municipality: Municipality, slug: str,
+                            yaml_text: str, file_name: str, access_mode: str = "open",
+                            title: str | None = None) -> Survey:
+    check_slug(slug, "Kürzel der Befragung")
+    if access_mode not in ACCESS_MODES:
+        raise SetupError(f"Zugang '{access_mode}' gibt es nicht (open oder codes).")
+    if session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
+        raise SetupError(f"Eine Befragung '{slug}' gibt es bereits.")
+    questionnaire = load_questionnaire_text(yaml_text, file_name)
     survey = Survey(municipality_id=municipality.id, slug=slug,
-                    title=title or questionnaire.title.de,
-                    questionnaire_yaml=path.read_text(encoding="utf-8"),
-                    questionnaire_file=path.name, access_mode=access_mode, status="draft")
+                    title=(title or questionnaire.title.de)[:200],
+                    questionnaire_yaml=yaml_text, questionnaire_file=file_name[:200],
+                    access_mode=access_mode, status="draft")
     session.add(survey)
     session.flush()
     return survey
+
+
+def set_survey_status(survey: Survey, status: str) -> None:
+    if (survey.status, status) not in TRANSITIONS:
+        raise SetupError(f"Die Befragung '{survey.slug}' ist '{survey.status}' und kann nicht "
+                         f"auf '{status}' gesetzt werden.")
+    survey.status = status

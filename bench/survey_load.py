@@ -74,10 +74,10 @@ P95_CEILING_MS = 50.0
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 FORM_ACTION_RE = re.compile(r'<form method="post" action="([^"]+)"')
-CHOICE_RE = re.compile(r'<input type="(radio|checkbox)"[^>]*?\bname="([^"]+)" value="([^"]*)"')
+CHOICE_RE = re.compile(r'<input type="(radio|checkbox)"[^>]*name="([^"]+)" value="([^"]*)"')
 SELECT_RE = re.compile(r'<select[^>]*?\bname="([^"]+)"[^>]*>(.*?)</select>', re.S)
 OPTION_RE = re.compile(r'<option value="([^"]+)"')
-TEXT_INPUT_RE = re.compile(r'<input[^>]*?\btype="text"[^>]*?\bname="([^"]+)"')
+TEXT_INPUT_RE = re.compile(r'<input [^>]*type="text"[^>]*name="([^"]+)"')
 TEXTAREA_RE = re.compile(r'<textarea[^>]*?\bname="([^"]+)"')
 FIELD_ERROR_RE = re.compile(r'class="error-message" id="e-([^"]+)"')
 

@@ -5,8 +5,7 @@ official statistics. They are marked ``is_demo`` in the database.
 """
 from __future__ import annotations
 
-GENDERS = ("f", "m")
-AGE_GROUPS = ("14-17", "18-29", "30-44", "45-59", "60-74", "75+")
+from questionnaires.codebook import AGE_GROUPS
 
 # code, name, residents aged 14+, age profile ("young", "mixed" or "old")
 DISTRICTS: tuple[tuple[str, str, int, str], ...] = (

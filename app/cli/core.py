@@ -1,16 +1,12 @@
-"""Command-line interface: ``flask --app app <group> <command>``.
-
-These commands are contracts (scripts and other tools call them): keep their
-names, arguments and output as documented in the README.
-"""
+"""Commands for the database schema, questionnaire files and the demo."""
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import migrate
-from .extensions import db
+from .. import migrate
+from ..extensions import db
 
 
 db_group = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -70,7 +66,7 @@ def questionnaire_validate(files: tuple[str, ...]) -> None:
 @click.option("--seed", default=2026, show_default=True, type=int)
 def demo_command(responses: int, seed: int) -> None:
     """Create the demo municipality Kassel (idempotent)."""
-    from .demo import MUNICIPALITY_SLUG, SURVEY_SLUG, load_demo
+    from ..demo import MUNICIPALITY_SLUG, SURVEY_SLUG, load_demo
 
     result = load_demo(db.session, responses=responses, seed=seed)
     if result.created:
@@ -80,8 +76,3 @@ def demo_command(responses: int, seed: int) -> None:
         click.echo(f"Demo municipality '{MUNICIPALITY_SLUG}' already exists.")
     click.echo(f"Synthetic responses added: {result.responses_added} "
                f"(now {result.responses_total}).")
-
-
-def init_app(app: Flask) -> None:
-    for command in (db_group, questionnaire_group, demo_command):
-        app.cli.add_command(command)

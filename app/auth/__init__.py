@@ -1,0 +1,1 @@
+"""Accounts, login and access rules for the back office."""

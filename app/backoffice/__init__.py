@@ -1,0 +1,1 @@
+"""The back office for municipal staff (and read-only views for police)."""

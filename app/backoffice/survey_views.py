@@ -1,0 +1,209 @@
+"""Back office for survey waves: create, open/close, preview, monitoring, codes, data."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   send_file, url_for)
+
+from questionnaires import QuestionnaireError
+
+from .. import audit
+from ..auth.access import STAFF_ROLES, login_required, municipality_or_404, survey_or_404
+from ..extensions import db
+from ..models import Survey
+from ..municipal import SetupError, create_survey_from_text, set_survey_status
+from ..paths import QUESTIONNAIRE_DIR
+from ..survey.service import SurveyContext, survey_context
+from . import codes as codes_service
+from . import monitoring, responses_io
+from .tabular import TableError
+from .views import uploaded
+
+bp = Blueprint("survey_admin", __name__, url_prefix="/backoffice/surveys",
+               template_folder="templates")
+
+MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument."
+             "spreadsheetml.sheet", "sav": "application/x-spss-sav"}
+
+
+def _context(slug: str) -> SurveyContext:
+    survey_or_404(slug)  # checks the municipality before anything is loaded
+    return survey_context(db.session, slug)
+
+
+def _download(content: bytes, name: str, mimetype: str):
+    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
+                     download_name=name)
+
+
+def questionnaire_files() -> list[str]:
+    return sorted(path.name for path in QUESTIONNAIRE_DIR.glob("*.yaml"))
+
+
+@bp.route("/new/<municipality_slug>", methods=["GET", "POST"])
+@login_required(*STAFF_ROLES)
+def new(municipality_slug: str):
+    """Create a survey wave from a questionnaire file (frozen into the survey)."""
+    municipality = municipality_or_404(municipality_slug)
+    form = request.form
+    if request.method == "GET":
+        return render_template("backoffice/survey_new.html", municipality=municipality,
+                               files=questionnaire_files(), form=form)
+    upload = uploaded("questionnaire_upload")
+    if upload is None:
+        name = form.get("questionnaire", "")
+        if name not in questionnaire_files():
+            abort(400)
+        upload = ((QUESTIONNAIRE_DIR / name).read_bytes(), name)
+    try:
+        survey = create_survey_from_text(db.session, municipality, form.get("slug", "").strip(),
+                                         upload[0].decode("utf-8"), upload[1],
+                                         form.get("access", "open"), form.get("title") or None)
+    except (QuestionnaireError, SetupError, UnicodeDecodeError) as error:
+        db.session.rollback()
+        problems = error.lines() if isinstance(error, QuestionnaireError) else [
+            "Die Datei ist nicht UTF-8-kodiert." if isinstance(error, UnicodeDecodeError)
+            else str(error)]
+        return render_template("backoffice/survey_new.html", municipality=municipality,
+                               files=questionnaire_files(), form=form, problems=problems), 422
+    audit.record(db.session, "survey_created", f"{survey.slug} ({survey.access_mode})",
+                 user_email=g.user.email, municipality_id=municipality.id)
+    db.session.commit()
+    return redirect(url_for("survey_admin.detail", slug=survey.slug))
+
+
+@bp.get("/<slug>")
+@login_required()
+def detail(slug: str):
+    """A survey wave: status, actions and the response monitoring per district."""
+    context = _context(slug)
+    rows, total = monitoring.progress(db.session, context.survey)
+    return render_template("backoffice/survey.html", survey=context.survey,
+                           questionnaire=context.questionnaire, rows=rows, total=total,
+                           formats=responses_io.FORMATS,
+                           public_url=codes_service.survey_url(
+                               current_app.config["PUBLIC_BASE_URL"], context.survey))
+
+
+@bp.get("/<slug>/monitoring.csv")
+@login_required()
+def monitoring_csv(slug: str):
+    """Monitoring table as CSV."""
+    context = _context(slug)
+    rows, total = monitoring.progress(db.session, context.survey)
+    return _download(monitoring.progress_csv(rows, total), f"{slug}-ruecklauf.csv", "text/csv")
+
+
+@bp.post("/<slug>/status")
+@login_required(*STAFF_ROLES)
+def change_status(slug: str):
+    """Open or close a survey wave."""
+    survey = survey_or_404(slug)
+    status = request.form.get("status", "")
+    try:
+        set_survey_status(survey, status)
+    except SetupError as error:
+        flash(str(error))
+        return redirect(url_for("survey_admin.detail", slug=slug))
+    audit.record(db.session, f"survey_{status}", slug, user_email=g.user.email,
+                 municipality_id=survey.municipality_id)
+    db.session.commit()
+    flash(f"Die Befragung ist jetzt {'geöffnet' if status == 'open' else 'geschlossen'}.")
+    return redirect(url_for("survey_admin.detail", slug=slug))
+
+
+@bp.get("/<slug>/preview/<int:number>")
+@login_required(*STAFF_ROLES)
+def preview(slug: str, number: int):
+    """Every page as a resident sees it (all conditional items shown, nothing stored)."""
+    context = _context(slug)
+    pages = context.questionnaire.pages
+    if not 1 <= number <= len(pages):
+        abort(404)
+    return render_template("backoffice/preview.html", context=context, page=pages[number - 1],
+                           number=number, total=len(pages), lang=request.args.get("lang", "de"))
+
+
+@bp.route("/<slug>/codes", methods=["GET", "POST"])
+@login_required(*STAFF_ROLES)
+def codes(slug: str):
+    """Generate codes per district; download letters (PDF) and mail merge (CSV) as ZIP."""
+    context = _context(slug)
+    if request.method == "GET":
+        return render_template("backoffice/codes.html", survey=context.survey)
+    try:
+        counts = _requested_counts(context.survey)
+        base_url = current_app.config["PUBLIC_BASE_URL"]
+        generated = codes_service.generate(db.session, context.survey, counts, base_url)
+        letters = codes_service.letters_pdf(context.survey, generated, base_url)
+    except (codes_service.CodesError, TableError) as error:
+        db.session.rollback()
+        return render_template("backoffice/codes.html", survey=context.survey,
+                               problems=str(error).splitlines()), 422
+    audit.record(db.session, "codes_generated", f"{slug}: {len(generated)} Codes " + ", ".join(
+        f"{code}={count}" for code, count in counts.items() if count),
+        user_email=g.user.email, municipality_id=context.survey.municipality_id)
+    db.session.commit()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(f"{slug}-einladungen.pdf", letters)
+        bundle.writestr(f"{slug}-serienbrief.csv", codes_service.mail_merge_csv(generated))
+    return _download(archive.getvalue(), f"{slug}-codes.zip", "application/zip")
+
+
+def _requested_counts(survey: Survey) -> dict[str, int]:
+    """Counts per district from the uploaded CSV, else from the form fields."""
+    upload = uploaded("counts_csv")
+    if upload is not None:
+        return codes_service.parse_counts(*upload)
+    counts = {}
+    for district in survey.municipality.districts:
+        text = request.form.get(f"count_{district.code}", "").strip()
+        if text:
+            if not text.isdigit():
+                raise codes_service.CodesError(f"Anzahl für {district.name}: '{text}' ist "
+                                               "keine ganze Zahl.")
+            counts[district.code] = int(text)
+    return {code: count for code, count in counts.items() if count}
+
+
+@bp.get("/<slug>/export")
+@login_required(*STAFF_ROLES)
+def export(slug: str):
+    """All responses as CSV, Excel or SPSS."""
+    context = _context(slug)
+    file_format = request.args.get("format", "csv")
+    sep = request.args.get("sep", ",")
+    if file_format not in responses_io.FORMATS or sep not in (",", ";"):
+        abort(400)
+    content = responses_io.export(db.session, context, file_format, sep)
+    audit.record(db.session, "responses_exported", f"{slug} als {file_format}",
+                 user_email=g.user.email, municipality_id=context.survey.municipality_id)
+    db.session.commit()
+    return _download(content, f"{slug}-antworten.{file_format}", MIMETYPES[file_format])
+
+
+@bp.post("/<slug>/import")
+@login_required(*STAFF_ROLES)
+def import_paper(slug: str):
+    """Import paper questionnaires keyed in as CSV (all rows or none)."""
+    context = _context(slug)
+    upload = uploaded("responses")
+    if upload is None:
+        flash("Bitte eine CSV-Datei auswählen.")
+        return redirect(url_for("survey_admin.detail", slug=slug))
+    try:
+        imported, dropped = responses_io.import_paper(db.session, context, *upload)
+    except TableError as error:
+        db.session.rollback()
+        return render_template("backoffice/import_errors.html", problems=error.problems,
+                               back=url_for("survey_admin.detail", slug=slug)), 422
+    audit.record(db.session, "responses_imported", f"{slug}: {imported} Papierbögen",
+                 user_email=g.user.email, municipality_id=context.survey.municipality_id)
+    db.session.commit()
+    flash(f"{imported} Papierfragebögen importiert"
+          + (f" ({dropped} Antworten auf nicht zutreffende Fragen verworfen)." if dropped
+             else "."))
+    return redirect(url_for("survey_admin.detail", slug=slug))

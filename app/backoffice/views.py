@@ -1,0 +1,115 @@
+"""Back office: overview, municipalities, districts and population, audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from .. import audit
+from ..auth.access import STAFF_ROLES, login_required, municipality_or_404, \
+    visible_municipality_ids
+from ..extensions import db
+from ..models import AuditEvent, District, Municipality, PopulationCell, Survey
+from ..municipal import SetupError, create_municipality
+from .districts import import_districts
+from .tabular import TableError
+
+bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder="templates")
+
+
+def uploaded(name: str) -> tuple[bytes, str] | None:
+    """An uploaded file as (content, file name), or None when the field was left empty."""
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        return None
+    return upload.read(), upload.filename
+
+
+@bp.get("/")
+@login_required()
+def home():
+    """The municipalities (and their surveys) that the user may see."""
+    ids = visible_municipality_ids(g.user)
+    query = select(Municipality).order_by(Municipality.name)
+    if ids is not None:
+        query = query.where(Municipality.id.in_(ids))
+    municipalities = db.session.scalars(query).all()
+    surveys = db.session.scalars(select(Survey).where(
+        Survey.municipality_id.in_([m.id for m in municipalities])).order_by(Survey.slug)).all()
+    return render_template("backoffice/home.html", municipalities=municipalities,
+                           surveys=surveys)
+
+
+@bp.route("/municipalities/new", methods=["GET", "POST"])
+@login_required("admin")
+def new_municipality():
+    """Create a municipality (programme office only)."""
+    if request.method == "GET":
+        return render_template("backoffice/municipality_new.html")
+    slug, name = request.form.get("slug", "").strip(), request.form.get("name", "")
+    try:
+        municipality = create_municipality(db.session, slug, name)
+    except SetupError as error:
+        return render_template("backoffice/municipality_new.html", error=str(error),
+                               slug=slug, name=name), 422
+    audit.record(db.session, "municipality_created", slug, user_email=g.user.email,
+                 municipality_id=municipality.id)
+    db.session.commit()
+    return redirect(url_for("backoffice.municipality", slug=slug))
+
+
+@bp.get("/m/<slug>")
+@login_required()
+def municipality(slug: str):
+    """Districts, population and survey waves of one municipality."""
+    target = municipality_or_404(slug)
+    population = dict(db.session.execute(
+        select(PopulationCell.district_id, func.sum(PopulationCell.population))
+        .join(District, District.id == PopulationCell.district_id)
+        .where(District.municipality_id == target.id)
+        .group_by(PopulationCell.district_id)).all())
+    surveys = db.session.scalars(select(Survey).where(Survey.municipality_id == target.id)
+                                 .order_by(Survey.created_at.desc())).all()
+    return render_template("backoffice/municipality.html", municipality=target,
+                           population=population, surveys=surveys)
+
+
+@bp.post("/m/<slug>/districts")
+@login_required(*STAFF_ROLES)
+def import_district_files(slug: str):
+    """Import districts, population and boundaries from uploaded files (all or nothing)."""
+    target = municipality_or_404(slug)
+    districts, population, geojson = (uploaded("districts"), uploaded("population"),
+                                      uploaded("geojson"))
+    if not any((districts, population, geojson)):
+        flash("Bitte mindestens eine Datei auswählen.")
+        return redirect(url_for("backoffice.municipality", slug=slug))
+    try:
+        summary = import_districts(db.session, target, districts, population, geojson)
+    except TableError as error:
+        db.session.rollback()
+        return render_template("backoffice/import_errors.html", problems=error.problems,
+                               back=url_for("backoffice.municipality", slug=slug)), 422
+    audit.record(db.session, "districts_imported", str(summary), user_email=g.user.email,
+                 municipality_id=target.id)
+    db.session.commit()
+    flash(f"Importiert: {summary}.")
+    return redirect(url_for("backoffice.municipality", slug=slug))
+
+
+@bp.get("/m/<slug>/audit")
+@login_required(*STAFF_ROLES)
+def audit_log(slug: str):
+    """Who did what when in this municipality (latest first)."""
+    target = municipality_or_404(slug)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.municipality_id == target.id)
+                                .order_by(AuditEvent.at.desc()).limit(500)).all()
+    return render_template("backoffice/audit.html", municipality=target, events=events)
+
+
+@bp.get("/audit")
+@login_required("admin")
+def audit_log_all():
+    """All audit events, including logins (programme office only)."""
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc())
+                                .limit(500)).all()
+    return render_template("backoffice/audit.html", municipality=None, events=events)

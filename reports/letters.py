@@ -1,0 +1,42 @@
+"""Invitation letters: one page per code, with the URL and a QR code that opens the
+survey with the code filled in."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import segno
+
+from .pdf import render_pdf
+from .templating import environment
+
+
+@dataclass(frozen=True)
+class Letter:
+    district_name: str
+    code: str
+    url: str  # the survey URL with ?code=...
+
+
+@dataclass(frozen=True)
+class LetterSet:
+    municipality: str
+    survey_title: str
+    purpose: str
+    survey_url: str  # without the code, for typing in
+    letters: list[Letter]
+    min_n: int = 30
+    closes_on: date | None = None
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code (no file, no network)."""
+    return segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff",
+                                                 omitsize=True)
+
+
+def render_letters(letter_set: LetterSet, today: date) -> bytes:
+    html = environment().get_template("letters.html").render(
+        letter_set=letter_set, today=today,
+        letters=[(letter, qr_svg(letter.url)) for letter in letter_set.letters])
+    return render_pdf(html)

@@ -1,0 +1,45 @@
+"""HTML to PDF with WeasyPrint, never reaching beyond the report's own assets.
+
+A free-text answer such as ``<img src="http://...">`` is escaped by the templates;
+should markup ever slip through, this fetcher still refuses every URL except
+``data:`` and files inside the asset folders: no network, no /etc/passwd.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+ASSET_DIR = Path(__file__).resolve().parent / "assets"
+
+
+class BlockedResource(ValueError):
+    """A report asked for a resource outside its own assets."""
+
+
+class AssetOnlyFetcher(URLFetcher):
+    def __init__(self, asset_dirs: tuple[Path, ...] = (ASSET_DIR,)) -> None:
+        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+        self.asset_dirs = tuple(path.resolve() for path in asset_dirs)
+
+    def fetch(self, url: str, headers: dict | None = None):
+        parsed = urlparse(url)
+        if parsed.scheme == "data":
+            return super().fetch(url, headers)
+        if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+            path = Path(unquote(parsed.path)).resolve()
+            if any(path.is_relative_to(folder) for folder in self.asset_dirs) and path.is_file():
+                return super().fetch(path.as_uri(), headers)
+        raise BlockedResource(f"blocked resource: {url[:200]}")
+
+
+def render_pdf(html: str) -> bytes:
+    """Render report HTML to a tagged PDF; assets are addressed relative to reports/assets/.
+
+    Title, language and author come from the HTML (<title>, <html lang>, <meta>).
+    """
+    document = HTML(string=html, base_url=ASSET_DIR.as_uri() + "/",
+                    url_fetcher=AssetOnlyFetcher())
+    return document.write_pdf(pdf_tags=True)
