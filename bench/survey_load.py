@@ -610,6 +610,9 @@ def main(argv: list[str] | None = None) -> int:
     # in the measured latencies.
     sys.setswitchinterval(0.001)
 
+    # SIGTERM (e.g. from a CI timeout) should still stop gunicorn and drop the database.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results, failed = [], False
     for kind in kinds:

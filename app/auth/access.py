@@ -29,7 +29,7 @@ def load_user() -> None:
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
     if now - session.get("seen_at", 0) > idle:
         session.pop("user_id", None)
-        g.session_expired = True
+        session["expired"] = True  # told on the login page
         return
     user = db.session.get(User, user_id)
     if user is None or not user.active:

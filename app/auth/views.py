@@ -30,7 +30,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     """Login form; on success a fresh session (against session fixation)."""
     if request.method == "GET":
-        return render_template("auth/login.html", expired=g.get("session_expired"))
+        return render_template("auth/login.html", expired=session.pop("expired", False))
     email = request.form.get("email", "")[:254]
     user, problem = service.authenticate(db.session, email, request.form.get("password", ""))
     audit.record(db.session, "login" if not problem else f"login_{problem}",

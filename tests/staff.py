@@ -1,0 +1,40 @@
+"""Accounts and logins for back-office tests."""
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from app.auth.service import create_user
+from app.extensions import db
+from app.municipal import create_municipality, create_survey
+from app.paths import QUESTIONNAIRE_DIR
+
+from .resident import csrf_token
+
+PASSWORD = "ein-langes-passwort"
+
+
+def make_users(app) -> None:
+    """Kassel (demo) and Fulda, with admin, staff and police accounts."""
+    with app.app_context():
+        fulda = create_municipality(db.session, "fulda", "Stadt Fulda")
+        from app.municipal import add_districts
+        add_districts(db.session, fulda, [("F1", "Innenstadt"), ("F2", "Aschenberg")])
+        create_survey(db.session, fulda, "fulda-2026",
+                      QUESTIONNAIRE_DIR / "sicherheit-standard.yaml", "codes").status = "open"
+        for email, role, slugs in (("admin@land.de", "admin", []),
+                                   ("staff@kassel.de", "staff", ["kassel"]),
+                                   ("police@kassel.de", "police", ["kassel"]),
+                                   ("staff@fulda.de", "staff", ["fulda"]),
+                                   ("police@region.de", "police", ["kassel", "fulda"])):
+            create_user(db.session, email, PASSWORD, role, slugs)
+        db.session.commit()
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def form_token(client: FlaskClient, url: str = "/backoffice/") -> str:
+    return csrf_token(client.get(url).get_data(as_text=True))

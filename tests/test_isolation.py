@@ -1,0 +1,106 @@
+"""Every staff route, walked as a user of another municipality and as police."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .staff import login, make_users
+
+STAFF_BLUEPRINTS = ("backoffice.", "survey_admin.")
+
+
+def staff_routes(app) -> list[tuple[str, str, str]]:
+    """(endpoint, method, URL for Kassel's objects) of every back-office route."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(STAFF_BLUEPRINTS):
+            continue
+        url = rule.rule
+        url = re.sub(r"/m/<slug>", "/m/kassel", url)
+        url = url.replace("<municipality_slug>", "kassel").replace("<slug>", "kassel-2026")
+        url = url.replace("<int:number>", "1")
+        assert "<" not in url, f"test does not know how to fill {rule.rule}"
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((rule.endpoint, method, url))
+    return routes
+
+
+@pytest.fixture
+def routes(app, survey):
+    make_users(app)
+    return staff_routes(app)
+
+
+def call(client, method: str, url: str):
+    # CSRF off for this walk: we test the access rules, not the form tokens.
+    return client.open(url, method=method, data={})
+
+
+def test_every_staff_route_requires_a_role(app, routes):
+    assert len(routes) >= 15
+    for endpoint, _method, _url in routes:
+        view = app.view_functions[endpoint]
+        assert getattr(view, "required_roles", None), f"{endpoint} has no login_required"
+
+
+def test_anonymous_users_are_sent_to_the_login(app, routes):
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    for endpoint, method, url in routes:
+        response = call(client, method, url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], (
+            endpoint, method)
+
+
+def test_staff_of_another_municipality_gets_404_for_every_object(app, routes):
+    client = app.test_client()
+    login(client, "staff@fulda.de")
+    app.config["WTF_CSRF_ENABLED"] = False
+    for endpoint, method, url in routes:
+        response = call(client, method, url)
+        roles = app.view_functions[endpoint].required_roles
+        if "kassel" in url:
+            assert response.status_code == 404, (endpoint, method, response.status_code)
+        elif "staff" not in roles:
+            assert response.status_code == 403, (endpoint, method)
+
+
+def test_police_may_look_but_not_touch(app, routes):
+    client = app.test_client()
+    login(client, "police@kassel.de")
+    app.config["WTF_CSRF_ENABLED"] = False
+    looked_at = 0
+    for endpoint, method, url in routes:
+        response = call(client, method, url)
+        roles = app.view_functions[endpoint].required_roles
+        if "police" in roles:
+            assert response.status_code == 200, (endpoint, method, response.status_code)
+            looked_at += 1
+        else:
+            assert response.status_code == 403, (endpoint, method, response.status_code)
+    assert looked_at >= 3
+
+
+def test_police_never_see_raw_answers_or_free_text(app, routes, client):
+    from app.extensions import db
+    from app.models import Response, Survey
+    from sqlalchemy import select
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == "kassel-2026"))
+        db.session.add(Response(survey_id=survey.id, source="online", answers={
+            "district": "01", "safety_night": 4, "unsafe_places": "Geheimer Ort am Fluss"}))
+        db.session.commit()
+    login(client, "police@kassel.de")
+    for endpoint, method, url in routes:
+        if method == "GET" and "police" in app.view_functions[endpoint].required_roles:
+            body = client.get(url).get_data(as_text=True)
+            assert "Geheimer Ort" not in body, endpoint
+            assert "/export" not in body and "Papierfragebögen importieren" not in body
+
+
+def test_police_of_two_municipalities_see_both(app, routes, client):
+    login(client, "police@region.de")
+    home = client.get("/backoffice/").get_data(as_text=True)
+    assert "Stadt Kassel" in home and "Stadt Fulda" in home
+    assert client.get("/backoffice/surveys/fulda-2026").status_code == 200
