@@ -1,0 +1,89 @@
+"""Survey waves: create from a questionnaire file (frozen), open, close, preview."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, Survey
+
+from .staff import form_token, login, make_users
+
+STANDARD = Path(__file__).resolve().parent.parent / "questionnaires" / "sicherheit-standard.yaml"
+
+
+def status_of(app, slug: str) -> str:
+    with app.app_context():
+        return db.session.scalar(select(Survey.status).where(Survey.slug == slug))
+
+
+def test_create_open_and_close_with_the_cli(app, runner, survey, tmp_path):
+    copy = tmp_path / "fragebogen.yaml"
+    copy.write_text(STANDARD.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(args=["surveys", "create", "kassel", "kassel-2027", "--questionnaire",
+                                 str(copy), "--access", "codes"])
+    assert result.exit_code == 0, result.output
+    copy.write_text("verändert", encoding="utf-8")  # the survey keeps its own copy
+    assert status_of(app, "kassel-2027") == "draft"
+    assert runner.invoke(args=["surveys", "open", "kassel-2027"]).exit_code == 0
+    assert status_of(app, "kassel-2027") == "open"
+    assert runner.invoke(args=["surveys", "close", "kassel-2027"]).exit_code == 0
+    assert status_of(app, "kassel-2027") == "closed"
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == "kassel-2027"))
+        assert "safety_night" in survey.questionnaire_yaml and survey.access_mode == "codes"
+        actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["survey_created", "survey_open", "survey_closed"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["surveys", "create", "nirgendwo", "x-2027", "--questionnaire", str(STANDARD)],
+     "Unbekannte Kommune 'nirgendwo'"),
+    (["surveys", "create", "kassel", "kassel-2026", "--questionnaire", str(STANDARD)],
+     "Eine Befragung 'kassel-2026' gibt es bereits."),
+    (["surveys", "create", "kassel", "Kassel 2027", "--questionnaire", str(STANDARD)],
+     "ist ungültig"),
+    (["surveys", "close", "gibts-nicht"], "Unbekannte Befragung 'gibts-nicht'"),
+    (["surveys", "open", "kassel-2026"], "ist 'open' und kann nicht auf 'open' gesetzt werden"),
+])
+def test_survey_commands_refuse_clearly(runner, survey, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_questionnaire_file_is_listed_line_by_line(runner, survey, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(STANDARD.read_text(encoding="utf-8").replace("type: district",
+                                                                "type: stadtteil"))
+    result = runner.invoke(args=["surveys", "create", "kassel", "kassel-2027",
+                                 "--questionnaire", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:" in result.output and "unknown question type 'stadtteil'" in result.output
+
+
+def test_staff_create_preview_and_open_in_the_browser(app, client, survey):
+    make_users(app)
+    login(client, "staff@kassel.de")
+    token = form_token(client, "/backoffice/surveys/new/kassel")
+    bad = client.post("/backoffice/surveys/new/kassel", data={
+        "csrf_token": token, "slug": "kassel-2027", "access": "codes",
+        "questionnaire_upload": (io.BytesIO(b"id: x\npages: []\n"), "eigener.yaml")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 422
+    assert "eigener.yaml:2: &#39;pages&#39; must be a non-empty list" in bad.get_data(
+        as_text=True)
+    created = client.post("/backoffice/surveys/new/kassel", data={
+        "csrf_token": token, "slug": "kassel-2027", "access": "codes",
+        "questionnaire": "sicherheit-standard.yaml"})
+    assert created.headers["Location"] == "/backoffice/surveys/kassel-2027"
+    preview = client.get("/backoffice/surveys/kassel-2027/preview/7").get_data(as_text=True)
+    assert "Vorschau" in preview and "reported_burglary" in preview  # conditional items shown
+    assert client.get("/s/kassel-2027").status_code == 404  # a draft is not public
+    client.post("/backoffice/surveys/kassel-2027/status", data={"csrf_token": token,
+                                                                 "status": "open"})
+    assert status_of(app, "kassel-2027") == "open"
+    assert client.get("/s/kassel-2027").status_code == 200
