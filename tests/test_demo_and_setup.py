@@ -82,3 +82,17 @@ def test_migrations_build_exactly_the_schema_of_the_models(app):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_demo_accounts_can_log_in_and_are_created_once(app, runner, client):
+    from app.demo import DEMO_PASSWORD
+    from app.models import User
+
+    from .staff import login
+
+    runner.invoke(args=["demo", "--responses", "0"])
+    result = runner.invoke(args=["demo", "--responses", "0"])
+    assert "staff@kassel.demo.invalid (staff)" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 3
+    assert login(client, "staff@kassel.demo.invalid", DEMO_PASSWORD).status_code == 302

@@ -66,7 +66,8 @@ def questionnaire_validate(files: tuple[str, ...]) -> None:
 @click.option("--seed", default=2026, show_default=True, type=int)
 def demo_command(responses: int, seed: int) -> None:
     """Create the demo municipality Kassel (idempotent)."""
-    from ..demo import MUNICIPALITY_SLUG, SURVEY_SLUG, load_demo
+    from ..demo import (DEMO_ACCOUNTS, DEMO_PASSWORD, MUNICIPALITY_SLUG, SURVEY_SLUG,
+                        create_demo_accounts, load_demo)
 
     result = load_demo(db.session, responses=responses, seed=seed)
     if result.created:
@@ -76,3 +77,9 @@ def demo_command(responses: int, seed: int) -> None:
         click.echo(f"Demo municipality '{MUNICIPALITY_SLUG}' already exists.")
     click.echo(f"Synthetic responses added: {result.responses_added} "
                f"(now {result.responses_total}).")
+    if current_app.config["APP_ENV"] == "production":
+        click.echo("APP_ENV=production: no demo accounts created.")
+        return
+    create_demo_accounts(db.session)
+    click.echo(f"Demo accounts (password '{DEMO_PASSWORD}', for trying out only): "
+               + ", ".join(f"{email} ({role})" for email, role in DEMO_ACCOUNTS))

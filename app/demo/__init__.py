@@ -17,6 +17,10 @@ from .responses import synthetic_responses
 
 MUNICIPALITY_SLUG = "kassel"
 SURVEY_SLUG = "kassel-2026"
+# Demo accounts with a published password: never created when APP_ENV=production.
+DEMO_PASSWORD = "demo-kassel-2026"
+DEMO_ACCOUNTS = (("admin@demo.invalid", "admin"), ("staff@kassel.demo.invalid", "staff"),
+                 ("police@kassel.demo.invalid", "police"))
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,18 @@ def load_demo(session: Session, responses: int = 2000, seed: int = 2026) -> Demo
         added = responses
     session.commit()
     return DemoResult(created, added, existing + added)
+
+
+def create_demo_accounts(session: Session) -> list[str]:
+    """The demo's three accounts (admin, staff, police), unless they exist; their e-mails."""
+    from ..auth.service import create_user
+    from ..models import User
+
+    created = []
+    for email, role in DEMO_ACCOUNTS:
+        if session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(session, email, DEMO_PASSWORD, role,
+                        [] if role == "admin" else [MUNICIPALITY_SLUG])
+            created.append(email)
+    session.commit()
+    return created
