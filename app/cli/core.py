@@ -83,3 +83,48 @@ def demo_command(responses: int, seed: int) -> None:
     create_demo_accounts(db.session)
     click.echo(f"Demo accounts (password '{DEMO_PASSWORD}', for trying out only): "
                + ", ".join(f"{email} ({role})" for email, role in DEMO_ACCOUNTS))
+
+
+@click.command("indicators")
+@click.argument("survey")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="CSV file to write")
+@click.option("--unweighted", is_flag=True, help="plain shares instead of raked estimates")
+@click.option("--min-n", "min_n", type=click.IntRange(1, 100_000),
+              help="suppress figures on fewer respondents (default: the municipality's, 30)")
+@with_appcontext
+def indicators_command(survey: str, out: str, unweighted: bool, min_n: int | None) -> None:
+    """Write the indicator table of SURVEY (district, group, indicator, estimate, ...)."""
+    from analysis.indicators import AnalysisError
+    from analysis.weighting import WeightingError
+
+    from ..results import survey_indicators
+    from ..survey.service import survey_context
+
+    context = survey_context(db.session, survey)
+    if context is None:
+        raise click.ClickException(f"Unbekannte Befragung '{survey}'.")
+    try:
+        result = survey_indicators(db.session, context, weighted=not unweighted, min_n=min_n)
+    except (AnalysisError, WeightingError) as error:
+        raise click.ClickException(f"Auswertung nicht möglich: {error}")
+    try:
+        write_indicator_csv(result.table, out)
+    except OSError as error:
+        raise click.ClickException(f"{out}: kann nicht geschrieben werden ({error.strerror}).")
+    shown = int((~result.table["suppressed"]).sum())
+    click.echo(f"{out}: {len(result.table)} Zeilen, {shown} veröffentlicht, "
+               f"{len(result.table) - shown} unterdrückt (min_n {result.min_n}).")
+    for note in result.notes:
+        click.echo(f"Hinweis: {note}")
+
+
+def write_indicator_csv(table, path: str) -> None:
+    """The CSV contract: district,group,indicator,n,n_eff,estimate,ci_low,ci_high,
+    suppressed,flag (suppressed rows have empty n_eff, estimate and interval)."""
+    out = table.copy()
+    for column in ("estimate", "ci_low", "ci_high"):
+        out[column] = out[column].round(6)
+    out["n_eff"] = out["n_eff"].round(3)
+    out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
+    out.to_csv(path, index=False, lineterminator="\n")

@@ -1,0 +1,197 @@
+"""The indicator table: every indicator by district, city-wide, and by gender and age group.
+
+Input is one row per response and one column per item code (numbers for scale items;
+strings for ``district``, ``gender`` and ``age_group``), and the population table.
+All figures are computed from additive sums per district x gender x age cell, so the
+city-wide and breakdown figures come from the same numbers as the district figures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from questionnaires import Questionnaire
+from questionnaires.codebook import AGE_GROUPS, GENDERS
+
+from .disclosure import suppress
+from .frame import category_codes
+from .uncertainty import comparison_flags, mean_interval, wilson_interval
+from .weighting import Weights, rake
+
+CITY = "_city"
+HEADLINE = {"safety_night": "unsafe_night", "safety_day": "unsafe_day"}
+NOT_INDICATORS = {"district", "gender", "age_group"}
+GROUPS = ["all"] + [f"gender={g}" for g in GENDERS] + [f"age_group={a}" for a in AGE_GROUPS]
+BREAKDOWNS = [list(range(1, 1 + len(GENDERS))),
+              list(range(1 + len(GENDERS), 1 + len(GENDERS) + len(AGE_GROUPS)))]
+COLUMNS = ["district", "group", "indicator", "n", "n_eff", "estimate", "ci_low", "ci_high",
+           "suppressed", "flag"]
+
+
+class AnalysisError(ValueError):
+    """The data cannot be analysed as asked; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    name: str
+    item: str
+    kind: str  # "share": share at the unfavourable end; "mean": mean of the valid answers
+    valid: tuple[float, ...]
+    unfavourable: tuple[float, ...]
+    label: str
+
+
+@dataclass
+class IndicatorTable:
+    table: pd.DataFrame  # the COLUMNS, one row per district x group x indicator
+    weighting: Weights | None
+    notes: list[str] = field(default_factory=list)
+    min_n: int = 30
+
+
+def indicator_specs(questionnaire: Questionnaire) -> list[IndicatorSpec]:
+    """Indicators defined by the codebook: every scale item with an unfavourable end."""
+    specs = []
+    for variable in questionnaire.variables.values():
+        if variable.kind != "single" or not variable.unfavourable or \
+                variable.code in NOT_INDICATORS:
+            continue
+        valid = tuple(float(choice.value) for choice in variable.choices)
+        unfavourable = tuple(float(value) for value in variable.unfavourable)
+        name = HEADLINE.get(variable.code, variable.code)
+        specs.append(IndicatorSpec(name, variable.code, "share", valid, unfavourable,
+                                   variable.label.de))
+        if variable.code not in HEADLINE and len(valid) >= 3:
+            specs.append(IndicatorSpec(f"{variable.code}_mean", variable.code, "mean", valid,
+                                       unfavourable, variable.label.de))
+    return specs
+
+
+def _check_frame(frame: pd.DataFrame, specs: list[IndicatorSpec]) -> None:
+    if "district" not in frame.columns:
+        raise AnalysisError("the responses have no 'district' column")
+    for spec in specs:
+        if spec.item in frame.columns and not pd.api.types.is_numeric_dtype(frame[spec.item]):
+            raise AnalysisError(f"column '{spec.item}' must hold numbers (codes), "
+                                f"not {frame[spec.item].dtype}")
+
+
+def _cell_keys(frame: pd.DataFrame, districts: list[str]) -> np.ndarray:
+    """Index of each response's district x gender x age cell (missing = extra category)."""
+    district = category_codes(frame, "district", tuple(districts))
+    gender = category_codes(frame, "gender", GENDERS)
+    age = category_codes(frame, "age_group", AGE_GROUPS)
+    gender = np.where(gender < 0, len(GENDERS), gender)
+    age = np.where(age < 0, len(AGE_GROUPS), age)
+    return (district.astype(np.int64) * (len(GENDERS) + 1) + gender) * (len(AGE_GROUPS) + 1) + age
+
+
+def _to_groups(cells: np.ndarray) -> np.ndarray:
+    """(districts, genders+1, ages+1) sums -> (districts + city, GROUPS) sums."""
+    by_group = np.concatenate([cells.sum(axis=(1, 2))[:, None],
+                               cells.sum(axis=2)[:, :len(GENDERS)],
+                               cells.sum(axis=1)[:, :len(AGE_GROUPS)]], axis=1)
+    return np.vstack([by_group, by_group.sum(axis=0, keepdims=True)])
+
+
+def indicator_table(frame: pd.DataFrame, population: pd.DataFrame | None,
+                    questionnaire: Questionnaire, *, weighted: bool = True, min_n: int = 30,
+                    districts: list[str] | None = None) -> IndicatorTable:
+    """Every indicator by district and group, with intervals, flags and suppression.
+
+    ``districts`` lists every district of the municipality (those without any
+    respondent appear as empty, suppressed rows).
+    """
+    if min_n < 1:
+        raise AnalysisError("min_n must be at least 1")
+    specs = indicator_specs(questionnaire)
+    _check_frame(frame, specs)
+    frame = frame[frame["district"].notna()]
+    districts = sorted(set(districts or []) | set(frame["district"].astype(str)))
+    weights = None
+    if weighted and len(frame):
+        if population is None:
+            raise AnalysisError("weighting needs the population table")
+        weights = rake(frame, population)
+        w = weights.weights.to_numpy()
+    else:
+        w = np.ones(len(frame))
+    keys = _cell_keys(frame, districts)
+    shape = (len(districts), len(GENDERS) + 1, len(AGE_GROUPS) + 1)
+    size = int(np.prod(shape))
+    w2 = w * w
+    parts = [_indicator_rows(spec, frame, keys, w, w2, shape, size, districts, min_n)
+             for spec in specs]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    notes = list(weights.notes) if weights else []
+    return IndicatorTable(table[COLUMNS], weights, notes, min_n)
+
+
+def _sums(values: np.ndarray, keys: np.ndarray, shape: tuple, size: int) -> np.ndarray:
+    return _to_groups(np.bincount(keys, weights=values, minlength=size).reshape(shape))
+
+
+def _indicator_rows(spec: IndicatorSpec, frame: pd.DataFrame, keys: np.ndarray, w: np.ndarray,
+                    w2: np.ndarray, shape: tuple, size: int, districts: list[str],
+                    min_n: int) -> pd.DataFrame:
+    if spec.item in frame.columns:
+        values = frame[spec.item].to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = np.full(len(frame), np.nan)
+    valid = np.isin(values, spec.valid)
+    n = _sums(valid.astype(float), keys, shape, size)
+    sw = _sums(w * valid, keys, shape, size)
+    sw2 = _sums(w2 * valid, keys, shape, size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(sw2 > 0, sw * sw / sw2, 0.0)
+        if spec.kind == "share":
+            swy = _sums(w * np.isin(values, spec.unfavourable), keys, shape, size)
+            estimate = swy / sw
+            low, high = wilson_interval(estimate, n_eff)
+            flags = _district_flags(swy, sw, sw2)
+        else:
+            x = np.where(valid, values, 0.0)
+            estimate = _sums(w * x, keys, shape, size) / sw
+            variance = _sums(w * x * x, keys, shape, size) / sw - estimate ** 2
+            low, high = mean_interval(estimate, variance, n_eff)
+            flags = np.full(n.shape, "", dtype=object)
+    hidden = suppress(n.astype(np.int64), min_n, BREAKDOWNS)
+    rows = len(districts) + 1
+    table = pd.DataFrame({
+        "district": np.repeat(districts + [CITY], len(GROUPS)),
+        "group": np.tile(GROUPS, rows),
+        "indicator": spec.name,
+        "n": n.astype(np.int64).ravel(),
+        "n_eff": n_eff.ravel(),
+        "estimate": estimate.ravel(),
+        "ci_low": low.ravel(),
+        "ci_high": high.ravel(),
+        "suppressed": hidden.ravel(),
+        "flag": flags.ravel(),
+    })
+    shown = ~table["suppressed"]
+    for column in ("estimate", "ci_low", "ci_high"):
+        table[column] = table[column].where(shown)
+    table["n_eff"] = table["n_eff"].where(shown)
+    table["flag"] = table["flag"].where(shown, "")
+    return table
+
+
+def _district_flags(swy: np.ndarray, sw: np.ndarray, sw2: np.ndarray) -> np.ndarray:
+    """Each district against the rest of the city, per group; Holm across districts."""
+    flags = np.full(swy.shape, "", dtype=object)
+    city = -1
+    for column in range(swy.shape[1]):
+        district_sw, district_sw2 = sw[:city, column], sw2[:city, column]
+        rest_sw = sw[city, column] - district_sw
+        rest_sw2 = sw2[city, column] - district_sw2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p1 = swy[:city, column] / district_sw
+            p2 = (swy[city, column] - swy[:city, column]) / rest_sw
+            n1 = np.where(district_sw2 > 0, district_sw ** 2 / district_sw2, 0)
+            n2 = np.where(rest_sw2 > 0, rest_sw ** 2 / rest_sw2, 0)
+        flags[:city, column] = comparison_flags(p1, n1, p2, n2)
+    return flags
