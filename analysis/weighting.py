@@ -25,7 +25,7 @@ from questionnaires.codebook import AGE_GROUPS, GENDERS
 from .frame import category_codes
 
 TOLERANCE = 1e-10  # largest relative margin error accepted; the issue asks for 1e-6
-MAX_ITERATIONS = 2000
+MAX_ITERATIONS = 1000
 
 
 class WeightingError(ValueError):
@@ -57,6 +57,9 @@ def population_margins(population: pd.DataFrame) -> pd.DataFrame:
     missing = required - set(population.columns)
     if missing:
         raise WeightingError(f"population table lacks the columns {', '.join(sorted(missing))}")
+    if population.empty:
+        raise WeightingError("population table is empty: weighting needs residents by "
+                             "district, gender and age group")
     if not pd.api.types.is_numeric_dtype(population["population"]):
         raise WeightingError("population table: 'population' must be numeric")
     if (population["population"] < 0).any():
@@ -114,6 +117,22 @@ def _collapse_age(age_targets: np.ndarray, age_counts: np.ndarray
         groups[low:high + 1] = [merged]
 
 
+def _join_smallest(groups: list[list[int]], age_counts: np.ndarray
+                   ) -> tuple[list[list[int]], str]:
+    sizes = [age_counts[group].sum() for group in groups]
+    smallest = int(np.argmin(sizes))
+    neighbour = smallest + 1 if smallest + 1 < len(groups) else smallest - 1
+    if 0 < smallest < len(groups) - 1 and sizes[smallest - 1] < sizes[smallest + 1]:
+        neighbour = smallest - 1
+    names = "+".join(AGE_GROUPS[i] for i in groups[smallest])
+    joined = "+".join(AGE_GROUPS[i] for i in groups[neighbour])
+    low, high = sorted((smallest, neighbour))
+    merged = sorted(groups[smallest] + groups[neighbour])
+    groups = groups[:low] + [merged] + groups[high + 1:]
+    return groups, (f"Altersgruppe {names} zu dünn besetzt für die Randverteilungen, "
+                    f"zusammengelegt mit {joined}")
+
+
 def rake(responses: pd.DataFrame, population: pd.DataFrame) -> Weights:
     """Weights for every response (index-aligned), raked per district."""
     population_margins(population)
@@ -169,10 +188,22 @@ def _weigh_district(table: pd.DataFrame, genders: np.ndarray, ages: np.ndarray
         counts_g = counts
     groups, age_notes = _collapse_age(age_targets, counts.sum(axis=0))
     notes += age_notes
-    collapse = np.zeros((len(AGE_GROUPS), len(groups)))
-    for position, group in enumerate(groups):
-        collapse[group, position] = 1.0
-    factors, iterations = rake_cells(counts_g @ collapse, gender_targets, age_targets @ collapse)
+    while True:
+        collapse = np.zeros((len(AGE_GROUPS), len(groups)))
+        for position, group in enumerate(groups):
+            collapse[group, position] = 1.0
+        try:
+            factors, iterations = rake_cells(counts_g @ collapse, gender_targets,
+                                             age_targets @ collapse)
+            break
+        except WeightingError:
+            # Sparse cells can make both margins unreachable at once: join the age group
+            # with the fewest respondents to its neighbour and try again.
+            if len(groups) == 1:
+                raise WeightingError("raking cannot reach the margins even with all age "
+                                     "groups joined") from None
+            groups, note = _join_smallest(groups, counts.sum(axis=0))
+            notes.append(note)
     cell_weights = factors @ collapse.T  # back to the original age groups
     if not gender_ok.all():
         cell_weights = np.repeat(cell_weights, len(GENDERS), axis=0)

@@ -36,7 +36,8 @@ def population_frame(session: Session, municipality_id: int) -> pd.DataFrame:
                PopulationCell.population)
         .join(District, District.id == PopulationCell.district_id)
         .where(District.municipality_id == municipality_id)).all()
-    return pd.DataFrame(rows, columns=["district", "gender", "age_group", "population"])
+    frame = pd.DataFrame(rows, columns=["district", "gender", "age_group", "population"])
+    return frame.astype({"population": "int64"})
 
 
 def survey_indicators(session: Session, context: SurveyContext, *, weighted: bool = True,
