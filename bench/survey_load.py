@@ -34,6 +34,17 @@ Progress goes to stderr; stdout gets one JSON line per database, last:
     {"db": "sqlite", "hello_rps": ..., "page_rps": ..., "ratio": ..., "p95_ms": ...,
      "submitted": ..., "stored": ..., <extra keys>}
 
+Extra keys after those: clients, seconds, workers, worker_class, errors (HTTP/connection
+errors of both phases), page_requests, hello_requests, p50_ms, hello_p95_ms, and CPU
+milliseconds per request of the gunicorn processes (``*_server_cpu_ms``, from /proc;
+PostgreSQL's own backends are not included) and of this driver (``*_driver_cpu_ms``).
+On a machine whose cores are shared, the CPU figures are steadier than the rates.
+
+Sync workers are the default on purpose: with a keep-alive worker class (gthread) the
+hello app gains far more than the survey (connection set-up is most of its cost), so the
+ratio only gets worse. ``--workers``, ``--worker-class`` and ``--app-spec`` (another
+gunicorn app, e.g. a patched variant) exist for such experiments.
+
 Exit status: 0 when every floor is met without errors, 1 when a floor is missed or a
 request failed, 2 when a run could not be done at all. PostgreSQL is reached at
 ``--pg-url`` (default postgresql+psycopg://postgres@127.0.0.1:5432/, trust auth; the

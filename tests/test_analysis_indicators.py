@@ -164,3 +164,35 @@ def test_all_no_answer_and_empty_districts_give_suppressed_empty_rows():
     for district in ("A", "B", "_city"):
         night = row(table, district, "unsafe_night")
         assert night.n == 0 and night.suppressed and pd.isna(night.estimate)
+
+
+def test_free_text_is_cleaned_and_recurring_places_counted():
+    from analysis.free_text import places_by_district
+
+    frame = pd.DataFrame({
+        "district": ["A"] * 31 + ["B"] * 5,
+        "unsafe_places": ["Königsplatz nachts", "Unterführung am Königsplatz",
+                          "Anruf unter 0561 1234567 bitte", "Mail an anna.b@example.org",
+                          "Goethestraße 12 bei der Schule"] + [None] * 26
+                         + ["Park"] * 5})
+    a, b = places_by_district(frame, min_n=30)
+    assert "Anruf unter [entfernt] bitte" in a.answers
+    assert "Mail an [entfernt]" in a.answers and "[entfernt] bei der Schule" in a.answers
+    assert ("königsplatz", 2) in a.top_terms
+    assert b.suppressed and b.answers == [] and b.top_terms == []
+
+
+def test_wave_comparison_flags_real_change_only():
+    from analysis.waves import compare_waves
+
+    sizes = {d: 400 for d in "ABC"}
+    before = indicator_table(synthetic(sizes, {"A": 0.3, "B": 0.3, "C": 0.3}, seed=5),
+                             population({d: 8000 for d in sizes}), QUESTIONNAIRE).table
+    after = indicator_table(synthetic(sizes, {"A": 0.55, "B": 0.3, "C": 0.3}, seed=6),
+                            population({d: 8000 for d in sizes}), QUESTIONNAIRE).table
+    change = compare_waves(after, before)
+    night = change[(change.indicator == "unsafe_night") & (change.group == "all")].set_index(
+        "district")
+    assert night.loc["A", "flag"] == "higher" and night.loc["A", "change"] > 0.15
+    assert night.loc["B", "flag"] == "" and night.loc["C", "flag"] == ""
+    assert not change.indicator.str.endswith("_mean").any()
