@@ -16,9 +16,9 @@ from questionnaires import Questionnaire
 from questionnaires.codebook import AGE_GROUPS, GENDERS
 
 from .disclosure import suppress
-from .frame import category_codes
+from .frame import cell_keys, district_codes
 from .uncertainty import comparison_flags, mean_interval, wilson_interval
-from .weighting import Weights, rake
+from .weighting import Weights, cell_counts, rake_counts
 
 CITY = "_city"
 HEADLINE = {"safety_night": "unsafe_night", "safety_day": "unsafe_day"}
@@ -79,16 +79,6 @@ def _check_frame(frame: pd.DataFrame, specs: list[IndicatorSpec]) -> None:
                                 f"not {frame[spec.item].dtype}")
 
 
-def _cell_keys(frame: pd.DataFrame, districts: list[str]) -> np.ndarray:
-    """Index of each response's district x gender x age cell (missing = extra category)."""
-    district = category_codes(frame, "district", tuple(districts))
-    gender = category_codes(frame, "gender", GENDERS)
-    age = category_codes(frame, "age_group", AGE_GROUPS)
-    gender = np.where(gender < 0, len(GENDERS), gender)
-    age = np.where(age < 0, len(AGE_GROUPS), age)
-    return (district.astype(np.int64) * (len(GENDERS) + 1) + gender) * (len(AGE_GROUPS) + 1) + age
-
-
 def _to_groups(cells: np.ndarray) -> np.ndarray:
     """(districts, genders+1, ages+1) sums -> (districts + city, GROUPS) sums."""
     by_group = np.concatenate([cells.sum(axis=(1, 2))[:, None],
@@ -110,61 +100,77 @@ def indicator_table(frame: pd.DataFrame, population: pd.DataFrame | None,
     specs = indicator_specs(questionnaire)
     _check_frame(frame, specs)
     frame = frame[frame["district"].notna()]
-    districts = sorted(set(districts or []) | set(frame["district"].astype(str)))
-    weights = None
+    districts = sorted(set(districts or []) | set(district_codes(frame)))
+    keys = cell_keys(frame, districts)
+    counts = cell_counts(keys, len(districts))
+    cells = None
     if weighted and len(frame):
         if population is None:
             raise AnalysisError("weighting needs the population table")
-        weights = rake(frame, population)
-        w = weights.weights.to_numpy()
+        cells = rake_counts(counts, districts, population)
+        cell_weight = cells.weights.reshape(-1)
     else:
-        w = np.ones(len(frame))
-    keys = _cell_keys(frame, districts)
-    shape = (len(districts), len(GENDERS) + 1, len(AGE_GROUPS) + 1)
-    size = int(np.prod(shape))
-    w2 = w * w
-    parts = [_indicator_rows(spec, frame, keys, w, w2, shape, size, districts, min_n)
-             for spec in specs]
+        cell_weight = np.ones(counts.size)
+    parts = []
+    for item in dict.fromkeys(spec.item for spec in specs):
+        item_specs = [spec for spec in specs if spec.item == item]
+        histogram = _value_histogram(frame, item, item_specs[0].valid, keys, counts.size)
+        parts += [_indicator_rows(spec, histogram, cell_weight, counts.shape, districts, min_n)
+                  for spec in item_specs]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
-    notes = list(weights.notes) if weights else []
-    return IndicatorTable(table[COLUMNS], weights, notes, min_n)
+    weights = None
+    if cells is not None:
+        weights = Weights(pd.Series(cell_weight[keys], index=frame.index, name="weight"),
+                          cells.districts, cells.notes)
+    return IndicatorTable(table[COLUMNS], weights, list(cells.notes) if cells else [], min_n)
 
 
-def _sums(values: np.ndarray, keys: np.ndarray, shape: tuple, size: int) -> np.ndarray:
-    return _to_groups(np.bincount(keys, weights=values, minlength=size).reshape(shape))
+def _value_histogram(frame: pd.DataFrame, item: str, valid: tuple[float, ...],
+                     keys: np.ndarray, size: int) -> np.ndarray:
+    """Respondents per cell and valid value (cells x values); other answers dropped."""
+    histogram_size = size * (len(valid) + 1)
+    if item not in frame.columns:
+        return np.zeros((size, len(valid)))
+    values = frame[item].to_numpy(dtype=float, na_value=np.nan)
+    index = np.full(len(values), len(valid), dtype=np.int64)
+    for position, value in enumerate(valid):
+        index[values == value] = position
+    combined = keys * (len(valid) + 1) + index
+    histogram = np.bincount(combined, minlength=histogram_size).reshape(size, len(valid) + 1)
+    return histogram[:, :len(valid)].astype(float)
 
 
-def _indicator_rows(spec: IndicatorSpec, frame: pd.DataFrame, keys: np.ndarray, w: np.ndarray,
-                    w2: np.ndarray, shape: tuple, size: int, districts: list[str],
-                    min_n: int) -> pd.DataFrame:
-    if spec.item in frame.columns:
-        values = frame[spec.item].to_numpy(dtype=float, na_value=np.nan)
-    else:
-        values = np.full(len(frame), np.nan)
-    valid = np.isin(values, spec.valid)
-    n = _sums(valid.astype(float), keys, shape, size)
-    sw = _sums(w * valid, keys, shape, size)
-    sw2 = _sums(w2 * valid, keys, shape, size)
+def _indicator_rows(spec: IndicatorSpec, histogram: np.ndarray, cell_weight: np.ndarray,
+                    shape: tuple, districts: list[str], min_n: int) -> pd.DataFrame:
+    """Rows of one indicator from the value counts per cell and the cell weights."""
+    def by_group(per_cell: np.ndarray) -> np.ndarray:
+        return _to_groups(per_cell.reshape(shape))
+
+    values = np.array(spec.valid)
+    n_cell = histogram.sum(axis=1)
+    n = by_group(n_cell)
+    sw = by_group(cell_weight * n_cell)
+    sw2 = by_group(cell_weight ** 2 * n_cell)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = np.where(sw2 > 0, sw * sw / sw2, 0.0)
         if spec.kind == "share":
-            swy = _sums(w * np.isin(values, spec.unfavourable), keys, shape, size)
+            unfavourable = np.isin(values, spec.unfavourable).astype(float)
+            swy = by_group(cell_weight * (histogram @ unfavourable))
             estimate = swy / sw
             low, high = wilson_interval(estimate, n_eff)
             flags = _district_flags(swy, sw, sw2)
         else:
-            x = np.where(valid, values, 0.0)
-            estimate = _sums(w * x, keys, shape, size) / sw
-            variance = _sums(w * x * x, keys, shape, size) / sw - estimate ** 2
+            estimate = by_group(cell_weight * (histogram @ values)) / sw
+            variance = by_group(cell_weight * (histogram @ values ** 2)) / sw - estimate ** 2
             low, high = mean_interval(estimate, variance, n_eff)
             flags = np.full(n.shape, "", dtype=object)
-    hidden = suppress(n.astype(np.int64), min_n, BREAKDOWNS)
+    hidden = suppress(np.rint(n).astype(np.int64), min_n, BREAKDOWNS)
     rows = len(districts) + 1
     table = pd.DataFrame({
         "district": np.repeat(districts + [CITY], len(GROUPS)),
         "group": np.tile(GROUPS, rows),
         "indicator": spec.name,
-        "n": n.astype(np.int64).ravel(),
+        "n": np.rint(n).astype(np.int64).ravel(),
         "n_eff": n_eff.ravel(),
         "estimate": estimate.ravel(),
         "ci_low": low.ravel(),
@@ -173,9 +179,8 @@ def _indicator_rows(spec: IndicatorSpec, frame: pd.DataFrame, keys: np.ndarray, 
         "flag": flags.ravel(),
     })
     shown = ~table["suppressed"]
-    for column in ("estimate", "ci_low", "ci_high"):
+    for column in ("n_eff", "estimate", "ci_low", "ci_high"):
         table[column] = table[column].where(shown)
-    table["n_eff"] = table["n_eff"].where(shown)
     table["flag"] = table["flag"].where(shown, "")
     return table
 

@@ -6,9 +6,10 @@ counts, not on the responses: a million responses rake as fast as a thousand.
 
 Rules (see docs/analysis.md):
 - margins are gender and age group of the population table of the district;
-- an age group with residents but no respondent is collapsed with its neighbour
-  (recorded in the method notes); a gender without respondent is dropped from the
-  gender margin of that district (noted);
+- an age group with residents but no respondent is joined with its neighbour; if
+  sparse cells still keep the two margins from being met, the thinnest age group is
+  joined too (each step is recorded in the method notes); a gender with residents but
+  no respondent is dropped from the gender margin of that district (noted);
 - respondents with a missing weighting variable, or a category the population table
   lacks (gender ``d``), get the mean weight of their district;
 - weights are scaled so that each district adds up to its population.
@@ -22,10 +23,11 @@ import pandas as pd
 
 from questionnaires.codebook import AGE_GROUPS, GENDERS
 
-from .frame import category_codes
+from .frame import cell_keys, district_codes
 
 TOLERANCE = 1e-10  # largest relative margin error accepted; the issue asks for 1e-6
 MAX_ITERATIONS = 1000
+G, A = len(GENDERS), len(AGE_GROUPS)
 
 
 class WeightingError(ValueError):
@@ -51,8 +53,18 @@ class Weights:
     notes: list[str] = field(default_factory=list)
 
 
-def population_margins(population: pd.DataFrame) -> pd.DataFrame:
-    """Check the population table (district, gender, age_group, population)."""
+@dataclass
+class CellWeights:
+    """The weight of one respondent in each district x gender x age cell
+    (gender and age with an extra last category: missing or unusable)."""
+
+    weights: np.ndarray  # shape (districts, G + 1, A + 1)
+    districts: dict[str, DistrictWeighting]
+    notes: list[str]
+
+
+def check_population(population: pd.DataFrame) -> None:
+    """The population table needs district, gender, age_group and population >= 0."""
     required = {"district", "gender", "age_group", "population"}
     missing = required - set(population.columns)
     if missing:
@@ -64,7 +76,19 @@ def population_margins(population: pd.DataFrame) -> pd.DataFrame:
         raise WeightingError("population table: 'population' must be numeric")
     if (population["population"] < 0).any():
         raise WeightingError("population table: negative population")
-    return population
+
+
+def population_arrays(population: pd.DataFrame) -> dict[str, np.ndarray]:
+    """District code -> residents by gender x age group (G x A)."""
+    check_population(population)
+    tables: dict[str, np.ndarray] = {}
+    known = population[population["gender"].isin(GENDERS) & population["age_group"].isin(
+        AGE_GROUPS)]
+    for (district, gender, age_group), residents in known.groupby(
+            [known["district"].astype(str), "gender", "age_group"])["population"].sum().items():
+        table = tables.setdefault(district, np.zeros((G, A)))
+        table[GENDERS.index(gender), AGE_GROUPS.index(age_group)] += residents
+    return tables
 
 
 def rake_cells(counts: np.ndarray, gender_targets: np.ndarray, age_targets: np.ndarray,
@@ -72,9 +96,9 @@ def rake_cells(counts: np.ndarray, gender_targets: np.ndarray, age_targets: np.n
     """IPF on one district's respondent counts (gender x age) to the two margins.
 
     Returns the weight of one respondent in each cell, and the iterations used.
-    Categories with target 0 and no respondents are ignored.
     """
     factors = np.where(counts > 0, 1.0, 0.0)
+    error = np.inf
     for iteration in range(1, MAX_ITERATIONS + 1):
         for axis, targets in ((1, gender_targets), (0, age_targets)):
             current = (counts * factors).sum(axis=axis)
@@ -92,11 +116,22 @@ def _relative_error(current: np.ndarray, targets: np.ndarray) -> float:
     return float(np.max(np.abs(current - targets) / np.maximum(targets, 1e-300)))
 
 
-def _collapse_age(age_targets: np.ndarray, age_counts: np.ndarray
-                  ) -> tuple[list[list[int]], list[str]]:
+def _join(groups: list[list[int]], position: int, sizes: list[float]) -> tuple[list, str, str]:
+    """Join group ``position`` with its smaller neighbour; return groups and both names."""
+    neighbour = position + 1 if position + 1 < len(groups) else position - 1
+    if 0 < position < len(groups) - 1 and sizes[position - 1] <= sizes[position + 1]:
+        neighbour = position - 1
+    names = "+".join(AGE_GROUPS[i] for i in groups[position])
+    joined = "+".join(AGE_GROUPS[i] for i in groups[neighbour])
+    low, high = sorted((position, neighbour))
+    merged = sorted(groups[position] + groups[neighbour])
+    return groups[:low] + [merged] + groups[high + 1:], names, joined
+
+
+def _collapse_empty_ages(age_targets: np.ndarray, age_counts: np.ndarray
+                         ) -> tuple[list[list[int]], list[str]]:
     """Groups of age indexes such that every group with residents has respondents."""
-    groups = [[index] for index in range(len(age_targets))]
-    notes = []
+    groups, notes = [[index] for index in range(A)], []
     while True:
         empty = next((position for position, group in enumerate(groups)
                       if age_targets[group].sum() > 0 and age_counts[group].sum() == 0), None)
@@ -104,113 +139,101 @@ def _collapse_age(age_targets: np.ndarray, age_counts: np.ndarray
             return groups, notes
         if len(groups) == 1:
             raise WeightingError("no respondent in any age group with residents")
-        neighbour = empty + 1 if empty + 1 < len(groups) else empty - 1
-        if 0 < empty < len(groups) - 1:  # two neighbours: join the smaller one
-            below, above = age_targets[groups[empty - 1]].sum(), age_targets[groups[empty + 1]].sum()
-            neighbour = empty - 1 if below <= above else empty + 1
-        names = [AGE_GROUPS[i] for i in groups[empty]]
-        joined = [AGE_GROUPS[i] for i in groups[neighbour]]
-        notes.append(f"Altersgruppe {'+'.join(names)} ohne Befragte, zusammengelegt mit "
-                     f"{'+'.join(joined)}")
-        merged = sorted(groups[empty] + groups[neighbour])
-        low, high = sorted((empty, neighbour))
-        groups[low:high + 1] = [merged]
+        groups, names, joined = _join(groups, empty, [age_targets[g].sum() for g in groups])
+        notes.append(f"Altersgruppe {names} ohne Befragte, zusammengelegt mit {joined}")
 
 
-def _join_smallest(groups: list[list[int]], age_counts: np.ndarray
-                   ) -> tuple[list[list[int]], str]:
-    sizes = [age_counts[group].sum() for group in groups]
-    smallest = int(np.argmin(sizes))
-    neighbour = smallest + 1 if smallest + 1 < len(groups) else smallest - 1
-    if 0 < smallest < len(groups) - 1 and sizes[smallest - 1] < sizes[smallest + 1]:
-        neighbour = smallest - 1
-    names = "+".join(AGE_GROUPS[i] for i in groups[smallest])
-    joined = "+".join(AGE_GROUPS[i] for i in groups[neighbour])
-    low, high = sorted((smallest, neighbour))
-    merged = sorted(groups[smallest] + groups[neighbour])
-    groups = groups[:low] + [merged] + groups[high + 1:]
-    return groups, (f"Altersgruppe {names} zu dünn besetzt für die Randverteilungen, "
-                    f"zusammengelegt mit {joined}")
+def _rake_joined(counts: np.ndarray, gender_targets: np.ndarray, age_targets: np.ndarray,
+                 groups: list[list[int]], notes: list[str]) -> tuple[np.ndarray, int]:
+    """Rake with joined age groups, joining the thinnest further until the margins meet."""
+    while True:
+        join = np.zeros((A, len(groups)))
+        for position, group in enumerate(groups):
+            join[group, position] = 1.0
+        try:
+            factors, iterations = rake_cells(counts @ join, gender_targets, age_targets @ join)
+            return factors @ join.T, iterations
+        except WeightingError:
+            if len(groups) == 1:
+                raise WeightingError("raking cannot reach the margins even with all age "
+                                     "groups joined") from None
+            sizes = [counts.sum(axis=0)[g].sum() for g in groups]
+            groups, names, joined = _join(groups, int(np.argmin(sizes)), sizes)
+            notes.append(f"Altersgruppe {names} zu dünn besetzt für die Randverteilungen, "
+                         f"zusammengelegt mit {joined}")
+
+
+def _weigh_district(population: np.ndarray, counts: np.ndarray
+                    ) -> tuple[np.ndarray, list[str], int]:
+    """Cell weights (G+1 x A+1) of one district from its population (G x A) and counts."""
+    gender_targets, age_targets = population.sum(axis=1), population.sum(axis=0)
+    total = population.sum()
+    usable = np.outer(gender_targets > 0, age_targets > 0)
+    eligible = np.where(usable, counts[:G, :A], 0.0)
+    weights = np.zeros_like(counts, dtype=float)
+    notes: list[str] = []
+    if eligible.sum() == 0:
+        notes.append("keine Befragten mit Geschlecht und Altersgruppe: gleiche Gewichte")
+        weights[:] = 1.0
+        return weights * total / counts.sum(), notes, 0
+    genders_present = eligible.sum(axis=1) > 0
+    if ((gender_targets > 0) & ~genders_present).any():
+        lacking = [GENDERS[i] for i in np.flatnonzero((gender_targets > 0) & ~genders_present)]
+        notes.append(f"keine Befragten mit Geschlecht {', '.join(lacking)}: nur nach Alter "
+                     "gewichtet")
+        groups, age_notes = _collapse_empty_ages(age_targets, eligible.sum(axis=0))
+        notes += age_notes
+        factors, iterations = _rake_joined(eligible.sum(axis=0, keepdims=True),
+                                           np.array([total]), age_targets, groups, notes)
+        cell = np.repeat(factors, G, axis=0)
+    else:
+        groups, age_notes = _collapse_empty_ages(age_targets, eligible.sum(axis=0))
+        notes += age_notes
+        cell, iterations = _rake_joined(eligible, gender_targets, age_targets, groups, notes)
+    weights[:G, :A] = np.where(usable, cell, 0.0)
+    unusable_n = counts.sum() - eligible.sum()
+    if unusable_n:
+        mean_weight = (weights[:G, :A] * eligible).sum() / eligible.sum()
+        weights[~np.pad(usable, ((0, 1), (0, 1)))] = mean_weight
+        notes.append(f"{int(unusable_n)} Befragte ohne verwendbares Geschlecht oder Alter "
+                     "erhielten das mittlere Gewicht des Stadtteils")
+    return weights * (total / (weights * counts).sum()), notes, iterations
+
+
+def rake_counts(counts: np.ndarray, districts: list[str], population: pd.DataFrame
+                ) -> CellWeights:
+    """Cell weights for every district with respondents (counts: districts x G+1 x A+1)."""
+    tables = population_arrays(population)
+    weights = np.zeros_like(counts, dtype=float)
+    quality: dict[str, DistrictWeighting] = {}
+    notes: list[str] = []
+    for index, district in enumerate(districts):
+        n = counts[index].sum()
+        if n == 0:
+            continue
+        table = tables.get(str(district))
+        if table is None or table.sum() <= 0:
+            raise WeightingError(f"population table has no residents for district '{district}'")
+        cell, district_notes, iterations = _weigh_district(table, counts[index])
+        weights[index] = cell
+        notes += [f"Stadtteil {district}: {note}" for note in district_notes]
+        total, squares = (cell * counts[index]).sum(), (cell ** 2 * counts[index]).sum()
+        n_eff = total * total / squares
+        quality[str(district)] = DistrictWeighting(str(district), int(n), float(total),
+                                                   float(n_eff), float(n / n_eff), iterations)
+    return CellWeights(weights, quality, notes)
+
+
+def cell_counts(keys: np.ndarray, districts: int) -> np.ndarray:
+    shape = (districts, G + 1, A + 1)
+    return np.bincount(keys, minlength=int(np.prod(shape))).reshape(shape).astype(float)
 
 
 def rake(responses: pd.DataFrame, population: pd.DataFrame) -> Weights:
     """Weights for every response (index-aligned), raked per district."""
-    population_margins(population)
-    districts = responses["district"].astype("string")
-    gender_codes = category_codes(responses, "gender", GENDERS)
-    age_codes = category_codes(responses, "age_group", AGE_GROUPS)
-    weights = np.zeros(len(responses))
-    result: dict[str, DistrictWeighting] = {}
-    notes: list[str] = []
-    for district, positions in districts.groupby(districts, sort=True).indices.items():
-        table = population[population["district"].astype(str) == str(district)]
-        if table.empty or table["population"].sum() <= 0:
-            raise WeightingError(f"population table has no residents for district '{district}'")
-        district_weights, district_notes, iterations = _weigh_district(
-            table, gender_codes[positions], age_codes[positions])
-        weights[positions] = district_weights
-        notes += [f"Stadtteil {district}: {note}" for note in district_notes]
-        total, squares = district_weights.sum(), np.square(district_weights).sum()
-        n_eff = total * total / squares
-        result[str(district)] = DistrictWeighting(str(district), len(positions), float(total),
-                                                  float(n_eff), len(positions) / n_eff,
-                                                  iterations)
-    return Weights(pd.Series(weights, index=responses.index, name="weight"), result, notes)
-
-
-def _weigh_district(table: pd.DataFrame, genders: np.ndarray, ages: np.ndarray
-                    ) -> tuple[np.ndarray, list[str], int]:
-    population = np.zeros((len(GENDERS), len(AGE_GROUPS)))
-    for gender, age_group, residents in table[["gender", "age_group", "population"]].itertuples(
-            index=False):
-        if gender in GENDERS and age_group in AGE_GROUPS:
-            population[GENDERS.index(gender), AGE_GROUPS.index(age_group)] += residents
-    gender_targets, age_targets = population.sum(axis=1), population.sum(axis=0)
-    total = population.sum()
-    eligible = (genders >= 0) & (ages >= 0)
-    eligible &= np.where(genders >= 0, gender_targets[np.maximum(genders, 0)] > 0, False)
-    eligible &= np.where(ages >= 0, age_targets[np.maximum(ages, 0)] > 0, False)
-    counts = np.zeros_like(population)
-    np.add.at(counts, (genders[eligible], ages[eligible]), 1)
-    notes = []
-    if eligible.sum() == 0:
-        notes.append("keine Befragten mit Geschlecht und Altersgruppe: gleiche Gewichte")
-        return np.full(len(genders), total / max(len(genders), 1)), notes, 0
-    # A gender with residents but no respondents cannot be raked to: drop that margin.
-    gender_ok = (gender_targets == 0) | (counts.sum(axis=1) > 0)
-    if not gender_ok.all():
-        lacking = [GENDERS[i] for i in np.flatnonzero(~gender_ok)]
-        notes.append(f"keine Befragten mit Geschlecht {', '.join(lacking)}: nur nach Alter "
-                     "gewichtet")
-        gender_targets = np.array([total])
-        counts_g = counts.sum(axis=0, keepdims=True)
-    else:
-        counts_g = counts
-    groups, age_notes = _collapse_age(age_targets, counts.sum(axis=0))
-    notes += age_notes
-    while True:
-        collapse = np.zeros((len(AGE_GROUPS), len(groups)))
-        for position, group in enumerate(groups):
-            collapse[group, position] = 1.0
-        try:
-            factors, iterations = rake_cells(counts_g @ collapse, gender_targets,
-                                             age_targets @ collapse)
-            break
-        except WeightingError:
-            # Sparse cells can make both margins unreachable at once: join the age group
-            # with the fewest respondents to its neighbour and try again.
-            if len(groups) == 1:
-                raise WeightingError("raking cannot reach the margins even with all age "
-                                     "groups joined") from None
-            groups, note = _join_smallest(groups, counts.sum(axis=0))
-            notes.append(note)
-    cell_weights = factors @ collapse.T  # back to the original age groups
-    if not gender_ok.all():
-        cell_weights = np.repeat(cell_weights, len(GENDERS), axis=0)
-    weights = np.zeros(len(genders))
-    weights[eligible] = cell_weights[genders[eligible], ages[eligible]]
-    if (~eligible).any():
-        weights[~eligible] = weights[eligible].mean()
-        notes.append(f"{int((~eligible).sum())} Befragte ohne verwendbares Geschlecht oder "
-                     "Alter erhielten das mittlere Gewicht des Stadtteils")
-    return weights * (total / weights.sum()), notes, iterations
+    check_population(population)
+    districts = district_codes(responses)
+    keys = cell_keys(responses, districts)
+    cells = rake_counts(cell_counts(keys, len(districts)), districts, population)
+    weights = pd.Series(cells.weights.ravel()[keys], index=responses.index, name="weight")
+    return Weights(weights, cells.districts, cells.notes)
