@@ -5,14 +5,13 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import Questionnaire, load_questionnaire_text
 
@@ -24,8 +23,30 @@ CODE_LENGTH = 12  # 25**12 ~ 2**55.7, far above the 40 bits asked for
 
 
 @dataclass(frozen=True)
+class MunicipalityInfo:
+    name: str
+    min_n: int
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    """What the resident pages need of a survey: a snapshot, safe to keep between
+    requests (the ORM object is not)."""
+
+    id: int
+    slug: str
+    title: str
+    municipality_id: int
+    municipality: MunicipalityInfo
+    access_mode: str
+    status: str
+    opens_on: date | None
+    closes_on: date | None
+
+
+@dataclass(frozen=True)
 class SurveyContext:
-    survey: Survey
+    survey: Survey | SurveyInfo
     questionnaire: Questionnaire
     districts: list[tuple[str, str]]  # (code, name), for the district question
     district_ids: dict[str, int]
@@ -37,6 +58,7 @@ def _parse_frozen(survey_id: int, yaml_text: str, source: str) -> Questionnaire:
 
 
 def survey_context(session: Session, slug: str) -> SurveyContext | None:
+    """The survey (ORM object), its frozen questionnaire and its districts."""
     survey = session.scalar(select(Survey).where(Survey.slug == slug))
     if survey is None:
         return None
@@ -48,7 +70,19 @@ def survey_context(session: Session, slug: str) -> SurveyContext | None:
                          {code: district_id for district_id, code, _name in rows})
 
 
-def availability(survey: Survey, on: date | None = None) -> str:
+def survey_snapshot(session: Session, slug: str) -> SurveyContext | None:
+    """Like survey_context, with a detached SurveyInfo that may be cached."""
+    context = survey_context(session, slug)
+    if context is None:
+        return None
+    survey = context.survey
+    info = SurveyInfo(survey.id, survey.slug, survey.title, survey.municipality_id,
+                      MunicipalityInfo(survey.municipality.name, survey.municipality.min_n),
+                      survey.access_mode, survey.status, survey.opens_on, survey.closes_on)
+    return SurveyContext(info, context.questionnaire, context.districts, context.district_ids)
+
+
+def availability(survey: Survey | SurveyInfo, on: date | None = None) -> str:
     """'open', 'not_open' (draft or before its opening date) or 'closed'."""
     on = on or today()
     if survey.status == "closed" or (survey.closes_on and on > survey.closes_on):
@@ -85,36 +119,64 @@ def new_codes(session: Session, survey: Survey, count: int,
     return [format_code(code) for code in sorted(codes)]
 
 
-def find_code(session: Session, survey: Survey, code: str) -> InvitationCode | None:
+def find_code(session: Session, survey: Survey | SurveyInfo, code: str) -> InvitationCode | None:
     return session.scalar(select(InvitationCode).where(
         InvitationCode.survey_id == survey.id, InvitationCode.code_hash == hash_code(code)))
 
 
 # --- drafts -------------------------------------------------------------------
 
-def start_draft(session: Session, survey: Survey, code: InvitationCode | None = None
-                ) -> ResponseDraft:
+@dataclass
+class Draft:
+    """A resident's progress as read from the database (a plain snapshot: the hot path
+    of every page view stays clear of ORM bookkeeping)."""
+
+    id: int
+    key: str
+    code_id: int | None
+    answers: dict[str, Any]
+    reached_page: int
+    started_at: datetime
+
+
+# Built once: composing SQL expressions costs more than running them on every page view.
+_DRAFTS = select(ResponseDraft.id, ResponseDraft.key, ResponseDraft.code_id,
+                 ResponseDraft.answers, ResponseDraft.reached_page, ResponseDraft.started_at)
+DRAFT_BY_KEY = _DRAFTS.where(ResponseDraft.key == bindparam("key"),
+                             ResponseDraft.survey_id == bindparam("survey_id"))
+DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"))
+SAVE_DRAFT = (update(ResponseDraft).where(ResponseDraft.id == bindparam("draft_id"))
+              .values(answers=bindparam("answers"), reached_page=bindparam("reached_page")))
+
+
+def _draft(session: Session, statement, **params) -> Draft | None:
+    row = session.connection().execute(statement, params).first()
+    return Draft(*row) if row is not None else None
+
+
+def start_draft(session: Session, survey: Survey | SurveyInfo,
+                code: InvitationCode | None = None) -> Draft:
     """The resident's draft: the existing one for a code (resume), else a new one."""
     if code is not None:
-        existing = session.scalar(select(ResponseDraft).where(ResponseDraft.code_id == code.id))
+        existing = _draft(session, DRAFT_BY_CODE, code_id=code.id)
         if existing is not None:
             return existing
-    draft = ResponseDraft(survey_id=survey.id, key=uuid.uuid4().hex,
-                          code_id=code.id if code else None, answers={}, reached_page=0)
-    session.add(draft)
+    key = uuid.uuid4().hex
     try:
+        session.add(ResponseDraft(survey_id=survey.id, key=key,
+                                  code_id=code.id if code else None, answers={},
+                                  reached_page=0))
         session.commit()
     except IntegrityError:  # the same code started at the same moment elsewhere
         session.rollback()
-        return session.scalar(select(ResponseDraft).where(ResponseDraft.code_id == code.id))
-    return draft
+        return _draft(session, DRAFT_BY_CODE, code_id=code.id)
+    return _draft(session, DRAFT_BY_KEY, key=key, survey_id=survey.id)
 
 
-def find_draft(session: Session, survey: Survey, key: str | None) -> ResponseDraft | None:
+def find_draft(session: Session, survey: Survey | SurveyInfo, key: str | None) -> Draft | None:
     if not key:
         return None
-    return session.scalar(select(ResponseDraft).where(ResponseDraft.key == key,
-                                                      ResponseDraft.survey_id == survey.id))
+    return _draft(session, DRAFT_BY_KEY, key=key, survey_id=survey.id)
 
 
 def was_completed(session: Session, draft_key: str) -> bool:
@@ -122,18 +184,18 @@ def was_completed(session: Session, draft_key: str) -> bool:
         is not None
 
 
-def allowed_pages(questionnaire: Questionnaire, draft: ResponseDraft) -> list[int]:
+def allowed_pages(questionnaire: Questionnaire, draft: Draft) -> list[int]:
     """Visible pages up to the furthest the resident has reached."""
     return [index for index in questionnaire.visible_page_indexes(draft.answers)
             if index <= draft.reached_page]
 
 
-def resume_page(questionnaire: Questionnaire, draft: ResponseDraft) -> int:
+def resume_page(questionnaire: Questionnaire, draft: Draft) -> int:
     pages = allowed_pages(questionnaire, draft)
     return pages[-1] if pages else 0
 
 
-def merge_page_answers(questionnaire: Questionnaire, draft: ResponseDraft, page_index: int,
+def merge_page_answers(questionnaire: Questionnaire, draft: Draft, page_index: int,
                        page_answers: dict[str, Any]) -> dict[str, Any]:
     """The draft's answers with this page's fields replaced by what was just posted."""
     page_fields = questionnaire.pages[page_index].field_names()
@@ -142,18 +204,17 @@ def merge_page_answers(questionnaire: Questionnaire, draft: ResponseDraft, page_
     return questionnaire.drop_hidden_answers(answers)
 
 
-def save_answers(session: Session, draft: ResponseDraft, answers: dict[str, Any],
+def save_answers(session: Session, draft: Draft, answers: dict[str, Any],
                  reached_page: int | None = None) -> None:
     """Keep a page's answers. A plain UPDATE: if another tab has just completed and
     removed this draft, it changes nothing, and completing it again is refused."""
-    values: dict[str, Any] = {"answers": answers}
-    if reached_page is not None:
-        values["reached_page"] = max(draft.reached_page, reached_page)
-    session.execute(update(ResponseDraft).where(ResponseDraft.id == draft.id).values(**values),
-                    execution_options={"synchronize_session": False})
+    reached = draft.reached_page if reached_page is None else max(draft.reached_page,
+                                                                   reached_page)
+    session.connection().execute(SAVE_DRAFT, {"draft_id": draft.id, "answers": answers,
+                                              "reached_page": reached})
     session.commit()
-    for name, value in values.items():
-        set_committed_value(draft, name, value)
+    draft.answers = answers
+    draft.reached_page = reached
 
 
 def next_page(questionnaire: Questionnaire, answers: dict[str, Any], after: int) -> int | None:
@@ -167,7 +228,7 @@ def previous_page(questionnaire: Questionnaire, answers: dict[str, Any], before:
     return earlier[-1] if earlier else None
 
 
-def complete(session: Session, context: SurveyContext, draft: ResponseDraft) -> bool:
+def complete(session: Session, context: SurveyContext, draft: Draft) -> bool:
     """Store the response and remove the draft in one transaction.
 
     Returns False when this draft was already completed (double submit, second tab):

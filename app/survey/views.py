@@ -1,9 +1,12 @@
 """Public survey pages for residents: start, one page at a time, thank-you."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+                   url_for)
+from markupsafe import Markup
 from werkzeug.wrappers import Response as HttpResponse
 
 from ..extensions import db
@@ -17,10 +20,30 @@ CONTROL_FIELDS = {"csrf_token", "action"}
 
 
 def _context(slug: str) -> SurveyContext:
-    context = service.survey_context(db.session, slug)
+    context = cached_survey(slug)
     if context is None or context.survey.status == "draft":
         abort(404)
     return context
+
+
+def cached_survey(slug: str) -> SurveyContext | None:
+    """The survey snapshot, kept for SURVEY_CACHE_SECONDS per worker process: every page
+    view would otherwise reload the questionnaire and the districts. A status change
+    made elsewhere shows after at most that many seconds."""
+    cache = current_app.extensions.setdefault("survey_snapshots", {})
+    now = time.monotonic()
+    hit = cache.get(slug)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    context = service.survey_snapshot(db.session, slug)
+    if len(cache) > 256:
+        cache.clear()
+    cache[slug] = (now + current_app.config["SURVEY_CACHE_SECONDS"], context)
+    return context
+
+
+def forget_cached_survey(slug: str) -> None:
+    current_app.extensions.get("survey_snapshots", {}).pop(slug, None)
 
 
 def _draft_key(slug: str) -> str | None:
@@ -113,12 +136,35 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     visible = questionnaire.visible_page_indexes(draft.answers)
     position = visible.index(index) + 1 if index in visible else 1
     page = questionnaire.pages[index]
+    questions = page.visible_questions(draft.answers)
+    lang = current_language()
     return render_template(
         "survey/page.html", context=context, page=page, number=index + 1,
-        questions=page.visible_questions(draft.answers), values=values, errors=errors or {},
+        questions=questions, errors=errors or {},
+        questions_html=_questions_html(context, index, questions, values, errors or {}, lang),
         position=position, total=len(visible), is_last=service.next_page(
-            questionnaire, draft.answers, index) is None,
-        lang=current_language()), status
+            questionnaire, draft.answers, index) is None, lang=lang), status
+
+
+def _questions_html(context: SurveyContext, index: int, questions: list, values: dict,
+                    errors: dict, lang: str) -> Markup:
+    """The questions of a page. A page not yet answered looks the same for everyone, so
+    its HTML is kept per survey, districts, page, language and visible questions."""
+    fields = context.questionnaire.pages[index].field_names()
+    unanswered = not errors and not any(name in values for name in fields)
+    key = (context.survey.id, tuple(context.districts), index, lang,
+           tuple(question.code for question in questions))
+    cache = current_app.extensions.setdefault("question_html", {})
+    if unanswered and key in cache:
+        return cache[key]
+    html = Markup(render_template("survey/question_block.html", context=context,
+                                  questions=questions, values=values, errors=errors,
+                                  lang=lang))
+    if unanswered:
+        if len(cache) > 512:
+            cache.clear()
+        cache[key] = html
+    return html
 
 
 def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
