@@ -30,13 +30,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .auth.access import load_user
     from .auth.views import bp as auth_bp
     from .backoffice.survey_views import bp as survey_admin_bp
     from .backoffice.views import bp as backoffice_bp
     from .survey.views import bp as survey_bp
 
-    app.before_request(load_user)
     for blueprint in (survey_bp, auth_bp, backoffice_bp, survey_admin_bp):
         app.register_blueprint(blueprint)
 

@@ -25,7 +25,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping: it costs a round trip per request. After a database restart the first
+    # request of each worker fails once and the pool is renewed.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
 
 
 class Database:

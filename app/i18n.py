@@ -5,7 +5,7 @@ application around them.
 """
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 
 LANGUAGES = ("de", "en")
 
@@ -118,11 +118,14 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 
 def current_language() -> str:
-    lang = session.get("lang")
-    if lang in LANGUAGES:
-        return lang
-    best = request.accept_languages.best_match(LANGUAGES) if request else None
-    return best or "de"
+    """The session's choice, else the browser's preference, else German (once per request)."""
+    lang = g.get("lang")
+    if lang is None:
+        lang = session.get("lang")
+        if lang not in LANGUAGES:
+            lang = request.accept_languages.best_match(LANGUAGES) or "de"
+        g.lang = lang
+    return lang
 
 
 def translate(key: str, **params: object) -> str:
@@ -136,6 +139,7 @@ def remember_language_choice() -> None:
     lang = request.args.get("lang")
     if lang in LANGUAGES and session.get("lang") != lang:
         session["lang"] = lang
+        g.pop("lang", None)
 
 
 def init_app(app: Flask) -> None:

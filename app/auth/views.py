@@ -8,9 +8,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from .. import audit
 from ..extensions import db
 from . import service
-from .access import login_required
+from .access import load_user, login_required
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+bp.before_request(load_user)  # residents' pages never look for an account
 
 LOGIN_MESSAGES = {
     "invalid": "E-Mail-Adresse oder Passwort stimmen nicht.",

@@ -10,7 +10,8 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from questionnaires import QuestionnaireError
 
 from .. import audit
-from ..auth.access import STAFF_ROLES, login_required, municipality_or_404, survey_or_404
+from ..auth.access import (STAFF_ROLES, load_user, login_required, municipality_or_404,
+                           survey_or_404)
 from ..extensions import db
 from ..models import Survey
 from ..municipal import SetupError, create_survey_from_text, set_survey_status
@@ -24,6 +25,7 @@ from .views import uploaded
 
 bp = Blueprint("survey_admin", __name__, url_prefix="/backoffice/surveys",
                template_folder="templates")
+bp.before_request(load_user)  # residents' pages never look for an account
 
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument."
              "spreadsheetml.sheet", "sav": "application/x-spss-sav"}

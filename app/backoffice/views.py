@@ -5,7 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import func, select
 
 from .. import audit
-from ..auth.access import STAFF_ROLES, login_required, municipality_or_404, \
+from ..auth.access import STAFF_ROLES, load_user, login_required, municipality_or_404, \
     visible_municipality_ids
 from ..extensions import db
 from ..models import AuditEvent, District, Municipality, PopulationCell, Survey
@@ -14,6 +14,7 @@ from .districts import import_districts
 from .tabular import TableError
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder="templates")
+bp.before_request(load_user)  # residents' pages never look for an account
 
 
 def uploaded(name: str) -> tuple[bytes, str] | None:

@@ -6,10 +6,12 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,8 +151,23 @@ SAVE_DRAFT = (update(ResponseDraft).where(ResponseDraft.id == bindparam("draft_i
               .values(answers=bindparam("answers"), reached_page=bindparam("reached_page")))
 
 
+@contextmanager
+def _autocommit(session: Session) -> Iterator[Connection]:
+    """A connection outside the session's transaction, for one read or one single-statement
+    write: no BEGIN and COMMIT round trips on the hot path of every page."""
+    with session.get_bind().connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # pysqlite starts no transaction for a SELECT anyway, and switching the
+            # isolation level would cost a PRAGMA each time.
+            yield connection
+            connection.commit()
+        else:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _draft(session: Session, statement, **params) -> Draft | None:
-    row = session.connection().execute(statement, params).first()
+    with _autocommit(session) as connection:
+        row = connection.execute(statement, params).first()
     return Draft(*row) if row is not None else None
 
 
@@ -210,9 +227,9 @@ def save_answers(session: Session, draft: Draft, answers: dict[str, Any],
     removed this draft, it changes nothing, and completing it again is refused."""
     reached = draft.reached_page if reached_page is None else max(draft.reached_page,
                                                                    reached_page)
-    session.connection().execute(SAVE_DRAFT, {"draft_id": draft.id, "answers": answers,
-                                              "reached_page": reached})
-    session.commit()
+    with _autocommit(session) as connection:
+        connection.execute(SAVE_DRAFT, {"draft_id": draft.id, "answers": answers,
+                                        "reached_page": reached})
     draft.answers = answers
     draft.reached_page = reached
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
                    url_for)
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as HttpResponse
 
 from ..extensions import db
@@ -17,6 +17,8 @@ from .service import SurveyContext
 bp = Blueprint("survey", __name__, url_prefix="/s", template_folder="templates")
 
 CONTROL_FIELDS = {"csrf_token", "action"}
+# Cached HTML carries this mark where each response puts its own CSRF token.
+CSRF_MARK = "CSRF-TOKEN-PLACEHOLDER"
 
 
 def _context(slug: str) -> SurveyContext:
@@ -67,10 +69,21 @@ def _page_url(slug: str, index: int) -> str:
 
 
 def _render_start(context: SurveyContext, status: int = 200, **extra: Any):
-    draft = service.find_draft(db.session, context.survey, _draft_key(context.survey.slug))
-    return render_template("survey/start.html", context=context, draft=draft,
-                           availability=service.availability(context.survey),
-                           lang=current_language(), **extra), status
+    """Start page; the common case (a new visitor, no code typed) is kept as HTML."""
+    key = _draft_key(context.survey.slug)
+    draft = service.find_draft(db.session, context.survey, key) if key else None
+    availability = service.availability(context.survey)
+    lang = current_language()
+    plain = draft is None and not any(extra.values())
+    cache_key = ("start", context.survey.id, availability, lang)
+    cache = current_app.extensions.setdefault("page_html", {})
+    html = cache.get(cache_key) if plain else None
+    if html is None:
+        html = render_template("survey/start.html", context=context, draft=draft,
+                               availability=availability, lang=lang, csrf=CSRF_MARK, **extra)
+        if plain:
+            cache[cache_key] = html
+    return html.replace(CSRF_MARK, generate_csrf()), status
 
 
 @bp.get("/<slug>")
@@ -137,34 +150,25 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     position = visible.index(index) + 1 if index in visible else 1
     page = questionnaire.pages[index]
     questions = page.visible_questions(draft.answers)
+    is_last = service.next_page(questionnaire, draft.answers, index) is None
     lang = current_language()
-    return render_template(
-        "survey/page.html", context=context, page=page, number=index + 1,
-        questions=questions, errors=errors or {},
-        questions_html=_questions_html(context, index, questions, values, errors or {}, lang),
-        position=position, total=len(visible), is_last=service.next_page(
-            questionnaire, draft.answers, index) is None, lang=lang), status
-
-
-def _questions_html(context: SurveyContext, index: int, questions: list, values: dict,
-                    errors: dict, lang: str) -> Markup:
-    """The questions of a page. A page not yet answered looks the same for everyone, so
-    its HTML is kept per survey, districts, page, language and visible questions."""
-    fields = context.questionnaire.pages[index].field_names()
-    unanswered = not errors and not any(name in values for name in fields)
+    # A page not yet answered looks the same for everyone but its CSRF token, so its
+    # HTML is kept per survey, districts, page, language, questions and progress.
+    unanswered = not errors and not any(name in values for name in page.field_names())
     key = (context.survey.id, tuple(context.districts), index, lang,
-           tuple(question.code for question in questions))
-    cache = current_app.extensions.setdefault("question_html", {})
-    if unanswered and key in cache:
-        return cache[key]
-    html = Markup(render_template("survey/question_block.html", context=context,
-                                  questions=questions, values=values, errors=errors,
-                                  lang=lang))
-    if unanswered:
-        if len(cache) > 512:
-            cache.clear()
-        cache[key] = html
-    return html
+           tuple(question.code for question in questions), position, len(visible), is_last)
+    cache = current_app.extensions.setdefault("page_html", {})
+    html = cache.get(key) if unanswered else None
+    if html is None:
+        html = render_template(
+            "survey/page.html", context=context, page=page, number=index + 1,
+            questions=questions, values=values, errors=errors or {}, position=position,
+            total=len(visible), is_last=is_last, lang=lang, csrf=CSRF_MARK)
+        if unanswered:
+            if len(cache) > 1024:
+                cache.clear()
+            cache[key] = html
+    return html.replace(CSRF_MARK, generate_csrf()), status
 
 
 def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
