@@ -7,7 +7,7 @@ from flask import Flask
 
 from . import i18n
 from .config import load_config
-from .extensions import csrf, db
+from .extensions import SessionCookies, csrf, db
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     db.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)

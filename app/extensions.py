@@ -4,11 +4,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session
 
 csrf = CSRFProtect()
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signer built once per app instead of on
+    every request (the secret key does not change while the app runs)."""
+
+    def get_signing_serializer(self, app: Flask):
+        serializer = app.extensions.get("session_serializer")
+        if serializer is None:
+            serializer = app.extensions["session_serializer"] = \
+                super().get_signing_serializer(app)
+        return serializer
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

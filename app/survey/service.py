@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -152,10 +152,11 @@ SAVE_DRAFT = (update(ResponseDraft).where(ResponseDraft.id == bindparam("draft_i
 
 
 @contextmanager
-def _autocommit(session: Session) -> Iterator[Connection]:
-    """A connection outside the session's transaction, for one read or one single-statement
+def _autocommit(bind: Engine | Session) -> Iterator[Connection]:
+    """A connection outside any session transaction, for one read or one single-statement
     write: no BEGIN and COMMIT round trips on the hot path of every page."""
-    with session.get_bind().connect() as connection:
+    engine = bind if isinstance(bind, Engine) else bind.get_bind()
+    with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # pysqlite starts no transaction for a SELECT anyway, and switching the
             # isolation level would cost a PRAGMA each time.
@@ -165,8 +166,8 @@ def _autocommit(session: Session) -> Iterator[Connection]:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _draft(session: Session, statement, **params) -> Draft | None:
-    with _autocommit(session) as connection:
+def _draft(bind: Engine | Session, statement, **params) -> Draft | None:
+    with _autocommit(bind) as connection:
         row = connection.execute(statement, params).first()
     return Draft(*row) if row is not None else None
 
@@ -190,10 +191,11 @@ def start_draft(session: Session, survey: Survey | SurveyInfo,
     return _draft(session, DRAFT_BY_KEY, key=key, survey_id=survey.id)
 
 
-def find_draft(session: Session, survey: Survey | SurveyInfo, key: str | None) -> Draft | None:
+def find_draft(bind: Engine | Session, survey: Survey | SurveyInfo, key: str | None
+               ) -> Draft | None:
     if not key:
         return None
-    return _draft(session, DRAFT_BY_KEY, key=key, survey_id=survey.id)
+    return _draft(bind, DRAFT_BY_KEY, key=key, survey_id=survey.id)
 
 
 def was_completed(session: Session, draft_key: str) -> bool:
@@ -221,13 +223,13 @@ def merge_page_answers(questionnaire: Questionnaire, draft: Draft, page_index: i
     return questionnaire.drop_hidden_answers(answers)
 
 
-def save_answers(session: Session, draft: Draft, answers: dict[str, Any],
+def save_answers(bind: Engine | Session, draft: Draft, answers: dict[str, Any],
                  reached_page: int | None = None) -> None:
     """Keep a page's answers. A plain UPDATE: if another tab has just completed and
     removed this draft, it changes nothing, and completing it again is refused."""
     reached = draft.reached_page if reached_page is None else max(draft.reached_page,
                                                                    reached_page)
-    with _autocommit(session) as connection:
+    with _autocommit(bind) as connection:
         connection.execute(SAVE_DRAFT, {"draft_id": draft.id, "answers": answers,
                                         "reached_page": reached})
     draft.answers = answers
