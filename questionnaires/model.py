@@ -126,8 +126,13 @@ class Question:
     def answered(self, answers: Answers) -> bool:
         return any(name in answers for name in self.field_names())
 
-    def field_names(self) -> list[str]:
-        return [variable.code for variable in self.variables()]
+    def field_names(self) -> tuple[str, ...]:
+        """The form fields (= variables) of this question; computed once."""
+        names = self.__dict__.get("_field_names")
+        if names is None:
+            names = self.__dict__["_field_names"] = tuple(
+                variable.code for variable in self.variables())
+        return names
 
     def parse(self, form: FormData, districts: Sequence[District]
               ) -> tuple[dict[str, Any], dict[str, FieldError]]:
@@ -316,8 +321,12 @@ class Page:
     def visible_questions(self, answers: Answers) -> list[Question]:
         return [question for question in self.questions if question.visible(answers)]
 
-    def field_names(self) -> set[str]:
-        return {name for question in self.questions for name in question.field_names()}
+    def field_names(self) -> frozenset[str]:
+        names = self.__dict__.get("_field_names")
+        if names is None:
+            names = self.__dict__["_field_names"] = frozenset(
+                name for question in self.questions for name in question.field_names())
+        return names
 
 
 @dataclass

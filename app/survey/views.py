@@ -71,7 +71,7 @@ def _page_url(slug: str, index: int) -> str:
 def _render_start(context: SurveyContext, status: int = 200, **extra: Any):
     """Start page; the common case (a new visitor, no code typed) is kept as HTML."""
     key = _draft_key(context.survey.slug)
-    draft = service.find_draft(db.engine, context.survey, key) if key else None
+    draft = service.find_draft(db.draft_engine, context.survey, key) if key else None
     availability = service.availability(context.survey)
     lang = current_language()
     plain = draft is None and not any(extra.values())
@@ -110,7 +110,7 @@ def begin(slug: str):
                                  code_error=error)
         if code.used:
             return _render_start(context, 409, code=typed, code_error="code_used")
-    draft = service.find_draft(db.engine, context.survey, _draft_key(slug))
+    draft = service.find_draft(db.draft_engine, context.survey, _draft_key(slug))
     if draft is None or (code is not None and draft.code_id != code.id):
         draft = service.start_draft(db.session, context.survey, code)
     _remember_draft(slug, draft.key)
@@ -123,7 +123,7 @@ def _draft_or_refuse(context: SurveyContext, index: int):
         return None, _render_start(context, 403)
     if not 0 <= index < len(context.questionnaire.pages):
         abort(404)
-    draft = service.find_draft(db.engine, context.survey, _draft_key(context.survey.slug))
+    draft = service.find_draft(db.draft_engine, context.survey, _draft_key(context.survey.slug))
     if draft is None:
         key = _draft_key(context.survey.slug)
         if key and service.was_completed(db.session, key):  # a second click on "Absenden"
@@ -214,14 +214,14 @@ def save_page(slug: str, number: int) -> Any:
         return _render_page(context, draft, index, values, errors, status=422)
     following = service.next_page(questionnaire, merged, index)
     if following is not None:
-        service.save_answers(db.engine, draft, merged, reached_page=following)
+        service.save_answers(db.draft_engine, draft, merged, reached_page=following)
         return redirect(_page_url(slug, following))
-    service.save_answers(db.engine, draft, merged)
+    service.save_answers(db.draft_engine, draft, merged)
     return _finish(context, draft)
 
 
 def _go_back(context: SurveyContext, draft, index: int, answers: dict) -> HttpResponse:
-    service.save_answers(db.engine, draft, answers)
+    service.save_answers(db.draft_engine, draft, answers)
     previous = service.previous_page(context.questionnaire, answers, index)
     if previous is None:
         return redirect(url_for("survey.start", slug=context.survey.slug))
