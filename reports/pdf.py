@@ -35,11 +35,13 @@ class AssetOnlyFetcher(URLFetcher):
         raise BlockedResource(f"blocked resource: {url[:200]}")
 
 
-def render_pdf(html: str) -> bytes:
-    """Render report HTML to a tagged PDF; assets are addressed relative to reports/assets/.
-
-    Title, language and author come from the HTML (<title>, <html lang>, <meta>).
-    """
+def render_pdf_counted(html: str) -> tuple[bytes, int]:
+    """Render report HTML to a tagged PDF, with its page count; assets are addressed
+    relative to reports/assets/. Title and language come from <title> and <html lang>."""
     document = HTML(string=html, base_url=ASSET_DIR.as_uri() + "/",
-                    url_fetcher=AssetOnlyFetcher())
-    return document.write_pdf(pdf_tags=True)
+                    url_fetcher=AssetOnlyFetcher()).render(pdf_tags=True)
+    return document.write_pdf(pdf_tags=True), len(document.pages)
+
+
+def render_pdf(html: str) -> bytes:
+    return render_pdf_counted(html)[0]

@@ -1,6 +1,8 @@
 """Commands for the database schema, questionnaire files and the demo."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -128,3 +130,45 @@ def write_indicator_csv(table, path: str) -> None:
     out["n_eff"] = out["n_eff"].round(3)
     out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
     out.to_csv(path, index=False, lineterminator="\n")
+
+
+@click.command("report")
+@click.argument("survey")
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="PDF file, or with --all a folder")
+@click.option("--district", "district", help="district code: its district report")
+@click.option("--all", "pack", is_flag=True, help="the city report and every district report")
+@with_appcontext
+def report_command(survey: str, out: str, district: str | None, pack: bool) -> None:
+    """Write the city report of SURVEY (or a district report, or the whole pack) as PDF."""
+    from pathlib import Path
+
+    from reports.build import city_report, district_report, report_pack
+    from reports.svg import ChartExportError
+
+    from ..reporting import report_data
+    from ..survey.service import survey_context
+
+    if pack and district:
+        raise click.ClickException("Bitte entweder --district oder --all angeben.")
+    context = survey_context(db.session, survey)
+    if context is None:
+        raise click.ClickException(f"Unbekannte Befragung '{survey}'.")
+    try:
+        data = report_data(db.session, context)
+        if pack:
+            jobs = 1 + len(data.districts)
+            with click.progressbar(length=jobs, label="Berichte", file=sys.stderr) as bar:
+                stats = report_pack(data, Path(out), survey, progress=lambda _name: bar.update(1))
+            click.echo(f"{len(stats.files)} PDF-Dateien ({stats.pages} Seiten, {stats.charts} "
+                       f"Grafiken) in {out}")
+            return
+        if district and district not in {d.code for d in data.districts}:
+            raise click.ClickException(f"Unbekannter Stadtteil '{district}'.")
+        pdf, pages = district_report(data, district) if district else city_report(data)
+        Path(out).write_bytes(pdf)
+    except ChartExportError as error:
+        raise click.ClickException(str(error))
+    except OSError as error:
+        raise click.ClickException(f"{out}: kann nicht geschrieben werden ({error.strerror}).")
+    click.echo(f"{out}: {pages} Seiten")

@@ -1,0 +1,103 @@
+"""Gathers a survey's figures from the database and ``analysis/`` into ReportData."""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.free_text import places_by_district
+from analysis.indicators import indicator_specs
+from analysis.waves import compare_waves
+from questionnaires.codebook import AGE_GROUPS, GENDERS
+from reports.model import DistrictFacts, Places, ReportData, StructureRow
+
+from .backoffice.monitoring import progress
+from .models import Response, Survey, today
+from .results import population_frame, responses_frame, survey_indicators
+from .survey.service import SurveyContext, survey_context
+
+HEADLINE_LABELS = {"unsafe_night": "Fühlt sich nachts allein in der Wohngegend unsicher",
+                   "unsafe_day": "Fühlt sich tagsüber allein in der Wohngegend unsicher"}
+GENDER_LABELS = {"f": "weiblich", "m": "männlich", "d": "divers"}
+
+
+def indicator_labels(context: SurveyContext) -> dict[str, str]:
+    labels = {}
+    for spec in indicator_specs(context.questionnaire):
+        label = HEADLINE_LABELS.get(spec.name, spec.label)
+        labels[spec.name] = f"{label} (Mittelwert)" if spec.kind == "mean" else label
+    return labels
+
+
+def _structure(frame: pd.DataFrame, population: pd.DataFrame) -> list[StructureRow]:
+    rows = []
+    for column, title, categories in (("gender", "Geschlecht", GENDERS),
+                                      ("age_group", "Altersgruppe", AGE_GROUPS)):
+        sample = frame[column].value_counts() if column in frame else pd.Series(dtype=int)
+        sample = sample[sample.index.isin(categories)]
+        residents = population.groupby(column)["population"].sum()
+        for category in categories:
+            sample_n, population_n = int(sample.get(category, 0)), int(residents.get(category, 0))
+            if sample_n == 0 and population_n == 0:
+                continue
+            rows.append(StructureRow(
+                title, GENDER_LABELS.get(category, category),
+                sample_n / sample.sum() if sample.sum() else None,
+                population_n / residents.sum() if residents.sum() else None))
+    return rows
+
+
+def summarise_notes(notes: list[str]) -> list[str]:
+    """One sentence for the mean weights of all districts, the rest as they are."""
+    mean_weight = [note for note in notes if "mittlere Gewicht" in note]
+    total = sum(int(note.split(": ", 1)[1].split(" ", 1)[0]) for note in mean_weight)
+    kept = [note for note in notes if note not in mean_weight]
+    if total:
+        kept.append(f"{total} Befragte ohne verwendbare Angabe zu Geschlecht oder Alter "
+                    "erhielten das mittlere Gewicht ihres Stadtteils")
+    return kept
+
+
+def previous_wave(session: Session, survey: Survey) -> Survey | None:
+    """The latest earlier survey of the same municipality that has responses."""
+    return session.scalar(
+        select(Survey).where(Survey.municipality_id == survey.municipality_id,
+                             Survey.created_at < survey.created_at, Survey.id != survey.id)
+        .where(select(Response.id).where(Response.survey_id == Survey.id).exists())
+        .order_by(Survey.created_at.desc()).limit(1))
+
+
+def report_data(session: Session, context: SurveyContext) -> ReportData:
+    survey = context.survey
+    result = survey_indicators(session, context)
+    frame = responses_frame(session, context)
+    population = population_frame(session, survey.municipality_id)
+    rows, _total = progress(session, survey)
+    residents = population.groupby("district")["population"].sum()
+    first, last, paper = session.execute(
+        select(func.min(Response.completed_on), func.max(Response.completed_on),
+               func.count().filter(Response.source == "paper"))
+        .where(Response.survey_id == survey.id)).one()
+    min_n = survey.municipality.min_n
+    places = [Places(p.district, p.answers, p.top_terms, p.suppressed)
+              for p in places_by_district(frame, min_n=min_n)] if len(frame) else []
+    data = ReportData(
+        municipality=survey.municipality.name, survey_title=survey.title,
+        fieldwork_start=first, fieldwork_end=last, generated_on=today(), min_n=min_n,
+        responses=len(frame), paper_responses=int(paper or 0), indicators=result.table,
+        labels=indicator_labels(context),
+        districts=[DistrictFacts(row.code, row.name, int(residents.get(row.code, 0)),
+                                 row.invited, row.completed) for row in sorted(
+                                     rows, key=lambda r: r.name)],
+        structure=_structure(frame, population),
+        design_effects={code: w.design_effect for code, w in
+                        (result.weighting.districts.items() if result.weighting else [])},
+        weighting_notes=summarise_notes(result.notes), places=places,
+        geojson=survey.municipality.geojson, weighted=result.weighting is not None)
+    earlier = previous_wave(session, survey)
+    if earlier is not None:
+        earlier_context = survey_context(session, earlier.slug)
+        earlier_table = survey_indicators(session, earlier_context).table
+        data.previous_title = earlier.title
+        data.changes = compare_waves(result.table, earlier_table)
+    return data

@@ -1,0 +1,281 @@
+"""City and district reports: figures selected from the indicator table, formatted,
+drawn and laid out for print (WeasyPrint)."""
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import charts
+from .formatting import interval, number, percent, period
+from .model import CITY, DIMENSIONS, ReportData
+from .pdf import render_pdf_counted
+from .svg import figure_svg, svg_data_uri
+from .templating import environment
+
+FLAG_TEXT = {"higher": "höher als im Rest der Stadt", "lower": "niedriger als im Rest der Stadt",
+             "": ""}
+GROUP_LABELS = {"gender=f": "Frauen", "gender=m": "Männer", "gender=d": "divers",
+                "age_group=14-17": "14–17 Jahre", "age_group=18-29": "18–29 Jahre",
+                "age_group=30-44": "30–44 Jahre", "age_group=45-59": "45–59 Jahre",
+                "age_group=60-74": "60–74 Jahre", "age_group=75+": "75 Jahre und älter"}
+
+
+@dataclass
+class Chart:
+    title: str
+    uri: str
+    description: str
+
+
+@dataclass
+class RenderStats:
+    charts: int = 0
+    pages: int = 0
+    files: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Figure:
+    """One indicator in one cell, formatted for print."""
+
+    label: str
+    estimate: str
+    interval: str
+    n: str
+    flag: str
+    suppressed: bool
+    value: float | None
+
+
+def _value(row: dict | None) -> float | None:
+    if row is None or row["suppressed"] or pd.isna(row["estimate"]):
+        return None
+    return float(row["estimate"])
+
+
+def _is_mean(indicator: str) -> bool:
+    return indicator.endswith("_mean")
+
+
+def figure(data: ReportData, district: str, indicator: str, group: str = "all") -> Figure:
+    row = data.row(district, indicator, group)
+    label = data.labels.get(indicator, indicator)
+    if row is None or row["suppressed"] or pd.isna(row["estimate"]):
+        reason = "keine Antworten" if row is None or row["n"] == 0 else "unterdrückt"
+        return Figure(label, "–", reason, number(row["n"]) if row is not None else "0", "",
+                      True, None)
+    if _is_mean(indicator):
+        estimate = number(row["estimate"], 2)
+        span = f"{number(row['ci_low'], 2)}–{number(row['ci_high'], 2)}"
+    else:
+        estimate, span = percent(row["estimate"]), interval(row["ci_low"], row["ci_high"])
+    return Figure(label, estimate, span, number(row["n"]), FLAG_TEXT.get(row["flag"], ""),
+                  False, float(row["estimate"]))
+
+
+class ChartMaker:
+    """Draws charts to SVG data URIs and counts them (for the benchmark)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, chart_figure, title: str, description: str) -> Chart:
+        self.count += 1
+        return Chart(title, svg_data_uri(figure_svg(chart_figure)), description)
+
+
+def _district_bars(data: ReportData, indicator: str) -> tuple[list[charts.Bar], int]:
+    bars, hidden = [], 0
+    for district in data.districts:
+        row = data.row(district.code, indicator)
+        if _value(row) is None:
+            hidden += 1
+            continue
+        bars.append(charts.Bar(district.name, float(row["estimate"]), float(row["ci_low"]),
+                               float(row["ci_high"]), row["flag"]))
+    return bars, hidden
+
+
+def _dimension_text(data: ReportData, district: str, names: list[str]) -> str:
+    values = [(data.labels.get(n, n), _value(data.row(district, n))) for n in names]
+    values = [(label, value) for label, value in values if value is not None]
+    if not values:
+        return "Für diesen Bereich liegen keine veröffentlichbaren Werte vor."
+    values.sort(key=lambda item: item[1], reverse=True)
+    text = f"Am höchsten ist der Anteil bei „{values[0][0]}“ ({percent(values[0][1])})"
+    if len(values) > 1:
+        text += f", am niedrigsten bei „{values[-1][0]}“ ({percent(values[-1][1])})"
+    return text + "."
+
+
+def _flag_text(data: ReportData, indicator: str) -> str:
+    higher = [d.name for d in data.districts
+              if (row := data.row(d.code, indicator)) is not None and row["flag"] == "higher"]
+    lower = [d.name for d in data.districts
+             if (row := data.row(d.code, indicator)) is not None and row["flag"] == "lower"]
+    parts = []
+    if higher:
+        parts.append("deutlich höher als im Rest der Stadt in " + ", ".join(higher))
+    if lower:
+        parts.append("deutlich niedriger in " + ", ".join(lower))
+    if not parts:
+        return "Kein Stadtteil weicht statistisch gesichert vom Rest der Stadt ab."
+    return "Der Anteil ist " + "; ".join(parts) + " (Test auf 5-%-Niveau, Holm-korrigiert)."
+
+
+def _change(data: ReportData, indicator: str, district: str = CITY) -> str | None:
+    if data.changes is None or data.previous_title is None:
+        return None
+    match = data.changes[(data.changes["district"] == district)
+                         & (data.changes["indicator"] == indicator)
+                         & (data.changes["group"] == "all")]
+    if match.empty:
+        return None
+    row = match.iloc[0]
+    points = number(row["change"] * 100, 1)
+    verdict = {"higher": "gestiegen", "lower": "gesunken"}.get(row["flag"],
+                                                               "nicht gesichert verändert")
+    return (f"{data.previous_title}: {percent(row['estimate_previous'])}; Veränderung "
+            f"{'+' if row['change'] > 0 else ''}{points} Prozentpunkte ({verdict}).")
+
+
+def city_context(data: ReportData, draw: ChartMaker) -> dict:
+    """Everything the city report template shows."""
+    headline = {name: figure(data, CITY, name) for name in ("unsafe_night", "unsafe_day")}
+    comparisons = []
+    for name in ("unsafe_night", "unsafe_day"):
+        bars, hidden = _district_bars(data, name)
+        city_value = _value(data.row(CITY, name))
+        chart = draw(charts.ranked_bars(bars, data.labels.get(name, name), city_value),
+                     data.labels.get(name, name),
+                     f"Balkendiagramm: {data.labels.get(name, name)} nach Stadtteil. Linien: "
+                     "95-%-Vertrauensintervalle; ▲/▼: signifikant höher/niedriger als im Rest "
+                     "der Stadt; gestrichelt: Gesamtstadt") if bars else None
+        comparisons.append({"name": name, "label": data.labels.get(name, name), "chart": chart,
+                            "hidden": hidden, "text": _flag_text(data, name)})
+    map_chart = None
+    if data.geojson:
+        values = {d.code: _value(data.row(d.code, "unsafe_night")) for d in data.districts}
+        map_chart = draw(charts.district_map(data.geojson, values,
+                                             {d.code: d.name for d in data.districts},
+                                             data.labels.get("unsafe_night", "")),
+                         "Karte", "Karte der Stadtteile, je dunkler desto höher der Anteil; "
+                         "schraffiert: nicht veröffentlicht")
+    sections = []
+    for title, prefixes in DIMENSIONS:
+        names = data.dimension_indicators(prefixes)
+        if not names:
+            continue
+        bars = [charts.Bar(data.labels.get(n, n), v, float(r["ci_low"]), float(r["ci_high"]))
+                for n in names if (v := _value(r := data.row(CITY, n))) is not None]
+        chart = draw(charts.ranked_bars(bars, title), title,
+                     f"Balkendiagramm: {title}, Anteile in der Gesamtstadt. Linien: "
+                     "95-%-Vertrauensintervalle") if bars else None
+        sections.append({"title": title, "chart": chart,
+                         "text": _dimension_text(data, CITY, names),
+                         "figures": [figure(data, CITY, n) for n in names]})
+    annex = [{"name": d.name, "figures": [figure(data, d.code, n) for n in
+                                          ("unsafe_night", "unsafe_day")]}
+             for d in data.districts]
+    means = [figure(data, CITY, n) for n in data.indicators["indicator"].drop_duplicates()
+             if _is_mean(n)]
+    return {"headline": headline, "comparisons": comparisons, "map": map_chart,
+            "sections": sections, "annex": annex, "means": means,
+            "changes": {name: _change(data, name) for name in headline}}
+
+
+def district_context(data: ReportData, code: str, draw: ChartMaker) -> dict:
+    """Everything a district report shows."""
+    facts = next(d for d in data.districts if d.code == code)
+    all_suppressed = all(_value(data.row(code, n)) is None
+                         for n in data.indicators["indicator"].drop_duplicates())
+    sections = []
+    for title, prefixes in DIMENSIONS:
+        names = data.dimension_indicators(prefixes)
+        if not names:
+            continue
+        rows = [{"district": figure(data, code, n), "city": figure(data, CITY, n)}
+                for n in names]
+        shown = [r for r in rows if not r["district"].suppressed]
+        chart = None
+        if shown:
+            chart = draw(charts.paired_bars(
+                [r["district"].label for r in shown], [r["district"].value for r in shown],
+                [r["city"].value for r in shown], title, facts.name), title,
+                f"Balkendiagramm: {title}, {facts.name} im Vergleich zur Gesamtstadt")
+        sections.append({"title": title, "rows": rows, "chart": chart,
+                         "text": _dimension_text(data, code, names)})
+    groups = [{"label": GROUP_LABELS[group],
+               "figures": [figure(data, code, n, group) for n in ("unsafe_night", "unsafe_day")]}
+              for group in GROUP_LABELS]
+    places = next((p for p in data.places if p.district == code), None)
+    return {"facts": facts, "all_suppressed": all_suppressed, "sections": sections,
+            "groups": [g for g in groups if any(not f.suppressed for f in g["figures"])],
+            "hidden_groups": sum(all(f.suppressed for f in g["figures"]) for g in groups),
+            "headline": {n: figure(data, code, n) for n in ("unsafe_night", "unsafe_day")},
+            "city": {n: figure(data, CITY, n) for n in ("unsafe_night", "unsafe_day")},
+            "places": places,
+            "changes": {n: _change(data, n, code) for n in ("unsafe_night", "unsafe_day")}}
+
+
+def _common(data: ReportData) -> dict:
+    return {"data": data, "fieldwork": period(data.fieldwork_start, data.fieldwork_end),
+            "number": number, "percent": percent}
+
+
+def city_report(data: ReportData, draw: ChartMaker | None = None) -> tuple[bytes, int]:
+    """(PDF, pages) of the city report."""
+    draw = draw or ChartMaker()
+    html = environment().get_template("city.html").render(**_common(data),
+                                                          **city_context(data, draw))
+    return render_pdf_counted(html)
+
+
+def district_report(data: ReportData, code: str, draw: ChartMaker | None = None
+                    ) -> tuple[bytes, int]:
+    """(PDF, pages) of the report of one district."""
+    draw = draw or ChartMaker()
+    if code not in {d.code for d in data.districts}:
+        raise KeyError(f"unknown district '{code}'")
+    html = environment().get_template("district.html").render(
+        **_common(data), **district_context(data, code, draw))
+    return render_pdf_counted(html)
+
+
+def report_pack(data: ReportData, folder: Path, slug: str,
+                progress: Callable[[str], None] | None = None, workers: int = 2) -> RenderStats:
+    """The conference pack: the city report and one report per district.
+
+    Reports are rendered in ``workers`` processes, each with its own Chromium for the
+    charts (a report is CPU-bound: chart export and PDF layout).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(None, folder / f"{slug}-stadt.pdf")] + [
+        (d.code, folder / f"{slug}-stadtteil-{d.code}.pdf") for d in data.districts]
+    stats = RenderStats()
+    context = multiprocessing.get_context("spawn")  # no fork of a process with Chromium
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
+        futures = {pool.submit(_render_to_file, data, code, path): (code, path)
+                   for code, path in jobs}
+        for future in as_completed(futures):
+            pages, charts_drawn = future.result()
+            code, path = futures[future]
+            stats.pages += pages
+            stats.charts += charts_drawn
+            stats.files.append(path)
+            if progress:
+                progress(code or "stadt")
+    stats.files.sort()
+    return stats
+
+
+def _render_to_file(data: ReportData, code: str | None, path: Path) -> tuple[int, int]:
+    draw = ChartMaker()
+    pdf, pages = city_report(data, draw) if code is None else district_report(data, code, draw)
+    path.write_bytes(pdf)
+    return pages, draw.count
