@@ -10,8 +10,9 @@ from .config import load_config
 from .extensions import SessionCookies, csrf, db
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config: dict[str, Any] | None = None,
+               instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.update(load_config(app.instance_path))
     if test_config:
         app.config.update(test_config)

@@ -51,7 +51,7 @@ def app(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterato
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SECRET_KEY", "test-secret-key")
     monkeypatch.delenv("APP_ENV", raising=False)
-    app = create_app({"TESTING": True})
+    app = create_app({"TESTING": True}, instance_path=str(tmp_path / "instance"))
     yield app
     engine = app.extensions["database_engine"]
     with engine.begin() as connection:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    send_file, url_for)
 
 from questionnaires import QuestionnaireError
 
-from .. import audit
+from .. import audit, report_jobs
 from ..auth.access import (STAFF_ROLES, load_user, login_required, municipality_or_404,
                            survey_or_404)
 from ..extensions import db
@@ -211,3 +212,50 @@ def import_paper(slug: str):
           + (f" ({dropped} Antworten auf nicht zutreffende Fragen verworfen)." if dropped
              else "."))
     return redirect(url_for("survey_admin.detail", slug=slug))
+
+
+@bp.post("/<slug>/reports")
+@login_required()
+def request_report(slug: str):
+    """Start making a report (city, one district, or the whole pack) in the background."""
+    context = _context(slug)
+    kind, district = request.form.get("kind", ""), request.form.get("district") or None
+    if kind not in report_jobs.KINDS or (kind == "district" and district not in
+                                         context.district_ids):
+        abort(400)
+    job_id = report_jobs.start(current_app._get_current_object(), slug, kind,
+                               district if kind == "district" else None)
+    audit.record(db.session, "report_requested", f"{slug}: {kind} {district or ''}".strip(),
+                 user_email=g.user.email, municipality_id=context.survey.municipality_id)
+    db.session.commit()
+    return redirect(url_for("survey_admin.report_status", slug=slug, job_id=job_id))
+
+
+def _job(slug: str, job_id: str) -> tuple[Path, dict]:
+    survey_or_404(slug)
+    folder = report_jobs.job_folder(current_app, job_id)
+    status = report_jobs.read_status(folder) if folder else None
+    if folder is None or status.get("survey") != slug:
+        abort(404)
+    return folder, status
+
+
+@bp.get("/<slug>/reports/<job_id>")
+@login_required()
+def report_status(slug: str, job_id: str):
+    """Progress of a report job; the page reloads itself until the file is ready."""
+    _folder, status = _job(slug, job_id)
+    return render_template("backoffice/report_status.html", slug=slug, job_id=job_id,
+                           status=status)
+
+
+@bp.get("/<slug>/reports/<job_id>/file")
+@login_required()
+def report_file(slug: str, job_id: str):
+    """The finished PDF or ZIP."""
+    folder, status = _job(slug, job_id)
+    if status.get("state") != "done":
+        abort(404)
+    path = folder / status["file"]
+    mimetype = "application/zip" if path.suffix == ".zip" else "application/pdf"
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=path.name)

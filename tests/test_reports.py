@@ -1,0 +1,182 @@
+"""PDF reports: the figures equal the indicator table, bad input gives a plain PDF,
+and rendering never reaches beyond the report's own assets."""
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Municipality, Response, Survey
+from app.reporting import report_data
+from app.survey.service import survey_context
+from reports.build import city_report, district_report
+from reports.formatting import percent
+from reports.pdf import AssetOnlyFetcher, BlockedResource, render_pdf
+
+from .staff import form_token, login, make_users
+
+GEOJSON = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"code": f"{n:02d}"},
+     "geometry": {"type": "Polygon", "coordinates": [[[9.4 + (n % 6) * 0.02, 51.28 + (n // 6) * 0.02],
+                                                      [9.42 + (n % 6) * 0.02, 51.28 + (n // 6) * 0.02],
+                                                      [9.42 + (n % 6) * 0.02, 51.30 + (n // 6) * 0.02],
+                                                      [9.4 + (n % 6) * 0.02, 51.28 + (n // 6) * 0.02]]]}}
+    for n in range(1, 24)]}
+
+
+def text_of(pdf: bytes, tmp_path, name: str = "r.pdf") -> str:
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return text.replace("\u202f", " ")
+
+
+def pct(share: float) -> str:
+    return percent(share).replace("\u202f", " ")
+
+
+def info_of(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "info.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture
+def demo(app, runner):
+    assert runner.invoke(args=["demo", "--responses", "1500", "--seed", "5"]).exit_code == 0
+
+
+def data_for(app, slug: str = "kassel-2026"):
+    with app.app_context():
+        return report_data(db.session, survey_context(db.session, slug))
+
+
+def test_city_report_figures_equal_the_indicator_table(app, demo, tmp_path):
+    with app.app_context():
+        municipality = db.session.scalar(select(Municipality))
+        municipality.geojson = json.dumps(GEOJSON)
+        db.session.commit()
+    data = data_for(app)
+    pdf, pages = city_report(data)
+    text = " ".join(text_of(pdf, tmp_path).split())
+    night = data.row("_city", "unsafe_night")
+    assert f"{pct(night['estimate'])} Fühlt sich nachts allein" in text
+    assert "Inhalt" in text and "Seite 3 von" in text and pages >= 10
+    assert "Rücklauf nach Stadtteil" in text and "Stichprobe und Bevölkerung" in text
+    assert "Karte" in text and "keine Stadtteilgrenzen" not in text
+    for district in data.districts:
+        row = data.row(district.code, "unsafe_night")
+        if row["suppressed"]:
+            assert "unterdrückt" in text
+        else:
+            assert pct(row["estimate"]) in text
+    info = info_of(pdf, tmp_path)
+    assert "Title:           Stadtbericht Sicherheit in Kassel 2026 – Stadt Kassel" in info
+    assert "Tagged:          yes" in info
+
+
+def test_district_report_shows_the_district_against_the_city(app, demo, tmp_path):
+    data = data_for(app)
+    pdf, _pages = district_report(data, "11")
+    text = " ".join(text_of(pdf, tmp_path).split())
+    row, city = data.row("11", "unsafe_night"), data.row("_city", "unsafe_night")
+    assert "Nord (Holland)" in text and "Auf einen Blick" in text
+    assert f"{pct(row['estimate'])} Fühlt sich nachts" in text
+    assert f"Gesamtstadt {pct(city['estimate'])}" in text
+    if row["flag"] == "higher":
+        assert "Signifikant höher als im Rest der Stadt" in text
+    assert "Rücklauf" in text
+
+
+def test_survey_without_responses_gives_a_plain_pdf(app, survey, tmp_path):
+    data = data_for(app)
+    pdf, _pages = city_report(data)
+    text = text_of(pdf, tmp_path)
+    assert "noch keine Antworten vor" in text and "keine Stadtteilgrenzen" in text
+    district = " ".join(text_of(district_report(data, "06")[0], tmp_path, "d.pdf").split())
+    assert "zu wenige Antworten vor" in district
+
+
+def test_markup_and_very_long_free_text_print_as_text(app, survey, tmp_path):
+    hostile = '<img src="http://127.0.0.1:9/x.png"> <b>fett</b> file:///etc/passwd ' + "x" * 10_000
+    with app.app_context():
+        survey_row = db.session.scalar(select(Survey))
+        for index in range(40):
+            db.session.add(Response(survey_id=survey_row.id, source="online", answers={
+                "district": "01", "safety_night": 1 + index % 4, "gender": "f",
+                "age_group": "30-44", "unsafe_places": hostile if index == 0 else "Bahnhof"}))
+        db.session.commit()
+    pdf, _pages = district_report(data_for(app), "01")
+    text = text_of(pdf, tmp_path)
+    assert '<img src="[entfernt]' in text and "<b>fett</b>" in text  # shown as text
+    assert "root:x:0" not in text
+
+
+def test_the_fetcher_serves_only_report_assets():
+    fetcher = AssetOnlyFetcher()
+    for url in ("http://127.0.0.1:9/x.png", "https://example.org/a.css", "file:///etc/passwd",
+                "ftp://example.org/x"):
+        with pytest.raises(BlockedResource):
+            fetcher.fetch(url)
+    assert fetcher.fetch("data:text/plain,hallo") is not None
+
+
+def test_rendering_makes_no_request(tmp_path):
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    html = (f'<html lang="de"><head><title>T</title><link rel="stylesheet" '
+            f'href="http://127.0.0.1:{port}/a.css"></head><body>'
+            f'<img src="http://127.0.0.1:{port}/b.png"><img src="file:///etc/passwd">'
+            f'<p style="background: url(http://127.0.0.1:{port}/c.png)">x</p></body></html>')
+    pdf = render_pdf(html)
+    server.shutdown()
+    server.server_close()
+    assert pdf.startswith(b"%PDF") and requests == []
+
+
+def test_report_command(app, runner, demo, tmp_path):
+    out = tmp_path / "nord.pdf"
+    result = runner.invoke(args=["report", "kassel-2026", "--out", str(out), "--district", "11"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    bad = runner.invoke(args=["report", "kassel-2026", "--out", str(out), "--district", "99"])
+    assert bad.exit_code == 1 and "Unbekannter Stadtteil '99'" in bad.output
+
+
+def test_police_download_a_report_made_in_the_background(app, client, demo):
+    make_users(app)
+    login(client, "police@kassel.de")
+    token = form_token(client, "/backoffice/surveys/kassel-2026")
+    started = client.post("/backoffice/surveys/kassel-2026/reports",
+                          data={"csrf_token": token, "kind": "district", "district": "06"})
+    assert started.status_code == 302
+    status_url = started.headers["Location"]
+    deadline = time.monotonic() + 120
+    while "herunterladen" not in (page := client.get(status_url).get_data(as_text=True)):
+        assert "nicht erstellt" not in page
+        assert time.monotonic() < deadline, "the report job did not finish"
+        assert 'http-equiv="refresh"' in page
+        time.sleep(0.5)
+    with client.get(status_url + "/file") as download:
+        assert download.status_code == 200 and download.data.startswith(b"%PDF")
+        assert download.headers["Content-Disposition"].endswith("kassel-2026-stadtteil-06.pdf")
