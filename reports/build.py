@@ -164,8 +164,9 @@ def city_context(data: ReportData, draw: ChartMaker) -> dict:
         map_chart = draw(charts.district_map(data.geojson, values,
                                              {d.code: d.name for d in data.districts},
                                              data.labels.get("unsafe_night", "")),
-                         "Karte", "Karte der Stadtteile, je dunkler desto höher der Anteil; "
-                         "schraffiert: nicht veröffentlicht")
+                         "Karte", ("Schematische Kachelkarte" if '"schematic": true' in
+                                   data.geojson else "Karte") + " der Stadtteile: je dunkler, "
+                         "desto höher der Anteil; weiß schraffiert: nicht veröffentlicht")
     sections = []
     for title, prefixes in DIMENSIONS:
         names = data.dimension_indicators(prefixes)

@@ -107,7 +107,8 @@ def district_map(geojson: str, values: dict[str, float | None], names: dict[str,
                 fillcolor=shade if value is not None else "white",
                 fillpattern=None if value is not None else {"shape": "/", "fgcolor": MID}))
         x, y = _centre(feature["geometry"])
-        label = f"{names.get(code, code)}<br>{percent(value) if value is not None else '–'}"
+        name = names.get(code, code).replace("/", "/<br>")
+        label = f"{name}<br>{percent(value) if value is not None else '–'}"
         figure.add_trace(go.Scatter(
             x=[x], y=[y], mode="text", text=[label], hoverinfo="skip",
             textfont={"size": 8, "color": "white" if value is not None and

@@ -12,7 +12,7 @@ from ..models import Response, Survey
 from ..municipal import (add_districts, create_survey, get_or_create_municipality,
                          set_population)
 from ..paths import QUESTIONNAIRE_DIR
-from .kassel import DISTRICTS, population_table
+from .kassel import DISTRICTS, population_table, tile_map_geojson
 from .responses import synthetic_responses
 
 MUNICIPALITY_SLUG = "kassel"
@@ -45,6 +45,7 @@ def load_demo(session: Session, responses: int = 2000, seed: int = 2026) -> Demo
                                QUESTIONNAIRE_DIR / STANDARD_QUESTIONNAIRE, access_mode="open",
                                title="Sicherheit in Kassel 2026")
         survey.status = "open"
+        municipality.geojson = tile_map_geojson()
     existing = session.scalar(select(func.count()).select_from(Response)
                               .where(Response.survey_id == survey.id,
                                      Response.source == "synthetic"))

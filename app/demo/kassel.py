@@ -73,3 +73,31 @@ GENERIC_PLACES = ["Bushaltestelle ohne Licht", "Unterführung", "Park nach Einbr
 DISTRICT_EFFECT = {"01": 0.55, "11": 0.6, "14": 0.5, "16": 0.25, "23": 0.3, "19": 0.15,
                    "20": 0.2, "02": 0.05, "10": 0.25, "06": -0.45, "21": -0.4, "22": -0.35,
                    "05": -0.3, "08": -0.25, "15": -0.2}
+
+
+# A schematic tile map (not real boundaries): one square per Stadtteil, placed roughly
+# where it lies in the city (column west to east, row south to north).
+TILES = {
+    "08": (0, 4), "22": (1, 4), "12": (2, 4), "13": (3, 4), "15": (4, 4),
+    "09": (1, 3), "10": (2, 3), "11": (3, 3), "14": (4, 3),
+    "05": (0, 2), "03": (1, 2), "01": (2, 2), "23": (3, 2), "16": (4, 2),
+    "06": (0, 1), "04": (1, 1), "02": (2, 1), "17": (3, 1), "18": (4, 1),
+    "21": (0, 0), "07": (1, 0), "20": (2, 0), "19": (3, 0),
+}
+
+
+def tile_map_geojson() -> str:
+    """GeoJSON of the schematic tile map (marked "schematic": true)."""
+    import json
+
+    width, height, west, south = 0.028, 0.0175, 9.40, 51.27
+    features = []
+    for code, name, _residents, _profile in DISTRICTS:
+        column, row = TILES[code]
+        x0, y0 = west + column * width, south + row * height
+        ring = [[x0, y0], [x0 + width * 0.96, y0], [x0 + width * 0.96, y0 + height * 0.96],
+                [x0, y0 + height * 0.96], [x0, y0]]
+        features.append({"type": "Feature", "properties": {"code": code, "name": name},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return json.dumps({"type": "FeatureCollection", "schematic": True, "features": features},
+                      ensure_ascii=False)
