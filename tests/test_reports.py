@@ -96,7 +96,10 @@ def test_district_report_shows_the_district_against_the_city(app, demo, tmp_path
     assert "Rücklauf" in text
 
 
-def test_survey_without_responses_gives_a_plain_pdf(app, survey, tmp_path):
+def test_survey_without_responses_or_boundaries_gives_a_plain_pdf(app, survey, tmp_path):
+    with app.app_context():
+        db.session.scalar(select(Municipality)).geojson = None
+        db.session.commit()
     data = data_for(app)
     pdf, _pages = city_report(data)
     text = text_of(pdf, tmp_path)
