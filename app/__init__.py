@@ -35,9 +35,10 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .backoffice.survey_views import bp as survey_admin_bp
     from .backoffice.views import bp as backoffice_bp
+    from .dashboard.views import bp as dashboard_bp
     from .survey.views import bp as survey_bp
 
-    for blueprint in (survey_bp, auth_bp, backoffice_bp, survey_admin_bp):
+    for blueprint in (survey_bp, auth_bp, backoffice_bp, survey_admin_bp, dashboard_bp):
         app.register_blueprint(blueprint)
 
 

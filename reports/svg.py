@@ -39,16 +39,21 @@ def _start() -> None:
     _started = True
 
 
-def figure_svg(figure: go.Figure) -> bytes:
-    """The figure as SVG (its own layout width and height)."""
+def figure_image(figure: go.Figure, file_format: str = "svg") -> bytes:
+    """The figure as SVG or PNG (its own layout width and height)."""
     import kaleido
 
     with _lock:
         if not _started:
             _start()
         layout = figure.layout
-        return kaleido.calc_fig_sync(figure, opts={"format": "svg", "width": layout.width,
+        return kaleido.calc_fig_sync(figure, opts={"format": file_format,
+                                                   "width": layout.width,
                                                    "height": layout.height})
+
+
+def figure_svg(figure: go.Figure) -> bytes:
+    return figure_image(figure, "svg")
 
 
 def svg_data_uri(svg: bytes) -> str:

@@ -1,0 +1,1 @@
+"""Dashboard for police prevention officers and staff: maps, ranked bars, tables."""

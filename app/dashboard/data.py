@@ -1,0 +1,60 @@
+"""The figures behind the dashboard: published indicator tables, kept per worker while
+the survey's responses do not change."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import func, select
+
+from analysis.indicators import IndicatorTable
+from analysis.waves import compare_waves
+
+from ..extensions import db
+from ..models import Response, Survey
+from ..reporting import indicator_labels, previous_wave
+from ..results import survey_indicators
+from ..survey.service import SurveyContext, survey_context
+
+
+@dataclass
+class WaveFigures:
+    context: SurveyContext
+    result: IndicatorTable
+    labels: dict[str, str]
+    changes: pd.DataFrame | None
+    previous_title: str | None
+
+
+def _fingerprint(survey_id: int) -> tuple:
+    return tuple(db.session.execute(select(func.count(Response.id), func.max(Response.id))
+                                    .where(Response.survey_id == survey_id)).one())
+
+
+def wave_figures(survey: Survey) -> WaveFigures:
+    """Indicator table (and change against the wave before) of one survey wave."""
+    cache = current_app.extensions.setdefault("dashboard_figures", {})
+    key = (survey.id, _fingerprint(survey.id))
+    if key in cache:
+        return cache[key]
+    context = survey_context(db.session, survey.slug)
+    result = survey_indicators(db.session, context)
+    changes, previous_title = None, None
+    earlier = previous_wave(db.session, survey)
+    if earlier is not None:
+        before = survey_indicators(db.session, survey_context(db.session, earlier.slug))
+        changes, previous_title = compare_waves(result.table, before.table), earlier.title
+    figures = WaveFigures(context, result, indicator_labels(context), changes, previous_title)
+    if len(cache) > 32:
+        cache.clear()
+    cache[key] = figures
+    return figures
+
+
+def waves_of(survey: Survey) -> list[Survey]:
+    """All waves of the survey's municipality that have responses, newest first."""
+    return list(db.session.scalars(
+        select(Survey).where(Survey.municipality_id == survey.municipality_id)
+        .where(select(Response.id).where(Response.survey_id == Survey.id).exists())
+        .order_by(Survey.created_at.desc())))
