@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,6 +26,20 @@ def check_slug(slug: str, what: str) -> None:
     if not SLUG_PATTERN.match(slug):
         raise SetupError(f"{what} '{slug}' ist ungültig: 2–63 Zeichen a–z, 0–9 und -, "
                          "beginnend mit Buchstabe oder Ziffer.")
+
+
+def set_min_n(municipality: Municipality, min_n: int) -> None:
+    """The smallest number of respondents a published figure may rest on."""
+    if not 10 <= min_n <= 1000:
+        raise SetupError("Die Mindestfallzahl muss zwischen 10 und 1000 liegen.")
+    municipality.min_n = min_n
+
+
+def set_survey_dates(survey: Survey, opens_on: date | None, closes_on: date | None) -> None:
+    """Optional opening and closing dates (inclusive) of a survey wave."""
+    if opens_on and closes_on and opens_on > closes_on:
+        raise SetupError("Das Enddatum liegt vor dem Startdatum.")
+    survey.opens_on, survey.closes_on = opens_on, closes_on
 
 
 def create_municipality(session: Session, slug: str, name: str) -> Municipality:

@@ -87,3 +87,51 @@ def test_staff_create_preview_and_open_in_the_browser(app, client, survey):
                                                                  "status": "open"})
     assert status_of(app, "kassel-2027") == "open"
     assert client.get("/s/kassel-2027").status_code == 200
+
+
+def test_opening_and_closing_dates(app, runner, client, survey):
+    from datetime import date, timedelta
+    from app.survey.views import forget_cached_survey
+
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    result = runner.invoke(args=["surveys", "create", "kassel", "kassel-2027", "--questionnaire",
+                                 str(STANDARD), "--opens", tomorrow])
+    assert result.exit_code == 0, result.output
+    runner.invoke(args=["surveys", "open", "kassel-2027"])
+    response = client.get("/s/kassel-2027")
+    assert response.status_code == 403 and "nicht geöffnet" in response.get_data(as_text=True)
+    bad = runner.invoke(args=["surveys", "create", "kassel", "kassel-2028", "--questionnaire",
+                              str(STANDARD), "--opens", "2027-05-01", "--closes", "2027-04-01"])
+    assert bad.exit_code == 1 and "Enddatum liegt vor dem Startdatum" in bad.output
+    make_users(app)
+    login(client, "staff@kassel.de")
+    token = form_token(client, "/backoffice/surveys/kassel-2027")
+    client.post("/backoffice/surveys/kassel-2027/dates", data={
+        "csrf_token": token, "opens_on": "", "closes_on": date.today().isoformat()})
+    assert client.get("/s/kassel-2027").status_code == 200
+    wrong = client.post("/backoffice/surveys/kassel-2027/dates", data={
+        "csrf_token": token, "opens_on": "morgen"}, follow_redirects=True)
+    assert "kein Datum (JJJJ-MM-TT)" in wrong.get_data(as_text=True)
+
+
+def test_min_n_is_set_per_municipality(app, runner, client, survey):
+    from app.models import Municipality
+
+    assert runner.invoke(args=["municipalities", "create", "giessen", "Stadt Gießen", "--min-n",
+                               "50"]).exit_code == 0
+    too_small = runner.invoke(args=["municipalities", "create", "hanau", "Stadt Hanau",
+                                    "--min-n", "3"])
+    assert too_small.exit_code == 1 and "zwischen 10 und 1000" in too_small.output
+    with app.app_context():
+        assert db.session.scalar(select(Municipality.min_n).where(
+            Municipality.slug == "giessen")) == 50
+        assert db.session.scalar(select(Municipality).where(Municipality.slug == "hanau")) is None
+    make_users(app)
+    login(client, "staff@kassel.de")
+    token = form_token(client, "/backoffice/m/kassel")
+    client.post("/backoffice/m/kassel/settings", data={"csrf_token": token, "min_n": "40"})
+    with app.app_context():
+        assert db.session.scalar(select(Municipality.min_n).where(
+            Municipality.slug == "kassel")) == 40
+    assert "Mindestfallzahl: Zahlen auf weniger" in client.get("/backoffice/m/kassel").get_data(
+        as_text=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
@@ -15,7 +16,8 @@ from ..auth.access import (STAFF_ROLES, load_user, login_required, municipality_
                            survey_or_404)
 from ..extensions import db
 from ..models import Survey
-from ..municipal import SetupError, create_survey_from_text, set_survey_status
+from ..municipal import (SetupError, create_survey_from_text, set_survey_dates,
+                         set_survey_status)
 from ..paths import QUESTIONNAIRE_DIR
 from ..survey.service import SurveyContext, survey_context
 from ..survey.views import forget_cached_survey
@@ -65,6 +67,7 @@ def new(municipality_slug: str):
         survey = create_survey_from_text(db.session, municipality, form.get("slug", "").strip(),
                                          upload[0].decode("utf-8"), upload[1],
                                          form.get("access", "open"), form.get("title") or None)
+        set_survey_dates(survey, *_form_dates())
     except (QuestionnaireError, SetupError, UnicodeDecodeError) as error:
         db.session.rollback()
         problems = error.lines() if isinstance(error, QuestionnaireError) else [
@@ -76,6 +79,36 @@ def new(municipality_slug: str):
                  user_email=g.user.email, municipality_id=municipality.id)
     db.session.commit()
     return redirect(url_for("survey_admin.detail", slug=survey.slug))
+
+
+def _form_dates() -> tuple[date | None, date | None]:
+    """Opening and closing date from the form (empty: none)."""
+    dates = []
+    for name, label in (("opens_on", "Startdatum"), ("closes_on", "Enddatum")):
+        text = request.form.get(name, "").strip()
+        try:
+            dates.append(date.fromisoformat(text) if text else None)
+        except ValueError:
+            raise SetupError(f"{label} '{text}' ist kein Datum (JJJJ-MM-TT).") from None
+    return dates[0], dates[1]
+
+
+@bp.post("/<slug>/dates")
+@login_required(*STAFF_ROLES)
+def change_dates(slug: str):
+    """Set or clear the opening and closing dates of a wave."""
+    survey = survey_or_404(slug)
+    try:
+        set_survey_dates(survey, *_form_dates())
+    except SetupError as error:
+        flash(str(error))
+        return redirect(url_for("survey_admin.detail", slug=slug))
+    audit.record(db.session, "survey_dates", f"{slug}: {survey.opens_on} bis {survey.closes_on}",
+                 user_email=g.user.email, municipality_id=survey.municipality_id)
+    db.session.commit()
+    forget_cached_survey(slug)
+    flash("Der Befragungszeitraum wurde gespeichert.")
+    return redirect(url_for("survey_admin.detail", slug=slug))
 
 
 @bp.get("/<slug>")

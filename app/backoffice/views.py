@@ -9,7 +9,7 @@ from ..auth.access import STAFF_ROLES, load_user, login_required, municipality_o
     visible_municipality_ids
 from ..extensions import db
 from ..models import AuditEvent, District, Municipality, PopulationCell, Survey
-from ..municipal import SetupError, create_municipality
+from ..municipal import SetupError, create_municipality, set_min_n
 from .districts import import_districts
 from .tabular import TableError
 
@@ -94,6 +94,24 @@ def import_district_files(slug: str):
                  municipality_id=target.id)
     db.session.commit()
     flash(f"Importiert: {summary}.")
+    return redirect(url_for("backoffice.municipality", slug=slug))
+
+
+@bp.post("/m/<slug>/settings")
+@login_required(*STAFF_ROLES)
+def settings(slug: str):
+    """The municipality's disclosure threshold (min_n)."""
+    target = municipality_or_404(slug)
+    text = request.form.get("min_n", "").strip()
+    try:
+        set_min_n(target, int(text) if text.isdigit() else -1)
+    except SetupError as error:
+        flash(str(error))
+        return redirect(url_for("backoffice.municipality", slug=slug))
+    audit.record(db.session, "min_n_changed", str(target.min_n), user_email=g.user.email,
+                 municipality_id=target.id)
+    db.session.commit()
+    flash(f"Mindestfallzahl ist jetzt {target.min_n}.")
     return redirect(url_for("backoffice.municipality", slug=slug))
 
 

@@ -22,7 +22,8 @@ from ..backoffice.districts import import_districts
 from ..backoffice.tabular import TableError
 from ..extensions import db
 from ..models import Municipality, Survey
-from ..municipal import (SetupError, create_municipality, create_survey, set_survey_status)
+from ..municipal import (SetupError, create_municipality, create_survey, set_min_n,
+                         set_survey_dates, set_survey_status)
 from ..survey.service import survey_context
 
 CLI_ACTOR = "cli"
@@ -64,10 +65,13 @@ municipalities_group = AppGroup("municipalities", help="Municipalities.")
 @municipalities_group.command("create")
 @click.argument("slug")
 @click.argument("name")
-def municipalities_create(slug: str, name: str) -> None:
+@click.option("--min-n", "min_n", type=int, default=30, show_default=True,
+              help="smallest number of respondents a published figure may rest on")
+def municipalities_create(slug: str, name: str, min_n: int) -> None:
     """Create a municipality with short name SLUG and display NAME."""
     try:
         municipality = create_municipality(db.session, slug, name)
+        set_min_n(municipality, min_n)
     except SetupError as error:
         fail(str(error))
     audit.record(db.session, "municipality_created", slug, user_email=CLI_ACTOR,
@@ -114,12 +118,16 @@ surveys_group = AppGroup("surveys", help="Survey waves.")
 @click.option("--access", type=click.Choice(["open", "codes"]), default="open",
               show_default=True)
 @click.option("--title", help="Title shown to staff (default: the questionnaire's title)")
+@click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), help="first day (YYYY-MM-DD)")
+@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="last day (YYYY-MM-DD)")
 def surveys_create(municipality: str, slug: str, questionnaire: str, access: str,
-                   title: str | None) -> None:
+                   title: str | None, opens, closes) -> None:
     """Create survey SLUG (status draft) for MUNICIPALITY."""
     target = municipality_named(municipality)
     try:
         survey = create_survey(db.session, target, slug, questionnaire, access, title)
+        set_survey_dates(survey, opens.date() if opens else None,
+                         closes.date() if closes else None)
     except QuestionnaireError as error:
         fail("Fragebogen fehlerhaft:\n" + "\n".join(error.lines()))
     except SetupError as error:

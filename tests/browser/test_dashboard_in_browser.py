@@ -37,6 +37,7 @@ def test_police_change_indicator_and_filter_and_see_chart_and_table_change(
     expect(page.locator("#map .main-svg").first).to_be_visible()
     table = page.locator("#district-table")
     night = table.inner_text()
+    night_chart = page.locator("#ranking").inner_text()
     assert "Nord (Holland)" in night and "▲ höher" in night
     screenshot(page, "dashboard-desktop")
     assert_accessible(page)
@@ -46,6 +47,8 @@ def test_police_change_indicator_and_filter_and_see_chart_and_table_change(
     expect(page.get_by_role("heading", name="Wohnungseinbruch – Alle Befragten")).to_be_visible()
     burglary = table.inner_text()
     assert burglary != night
+    expect(page.locator("#ranking .main-svg").first).to_be_visible()
+    assert page.locator("#ranking").inner_text() != night_chart  # the chart changed too
     page.get_by_label("Gruppe").select_option(label="Frauen")
     page.get_by_role("button", name="Anzeigen").click()
     expect(page.get_by_role("heading", name="Wohnungseinbruch – Frauen")).to_be_visible()

@@ -1,0 +1,61 @@
+"""Dashboard figures: waves, change since the previous wave, refusals."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from app.demo import load_demo
+from app.demo.responses import synthetic_responses
+from app.extensions import db
+from app.models import Municipality, Response
+from app.municipal import create_survey
+from app.paths import QUESTIONNAIRE_DIR
+
+from .staff import login, make_users
+
+
+@pytest.fixture
+def two_waves(app, survey):
+    with app.app_context():
+        load_demo(db.session, responses=1500)
+        kassel = db.session.scalar(select(Municipality).where(Municipality.slug == "kassel"))
+        earlier = create_survey(db.session, kassel, "kassel-2024",
+                                QUESTIONNAIRE_DIR / "sicherheit-standard.yaml",
+                                title="Sicherheit in Kassel 2024")
+        earlier.status = "closed"
+        earlier.created_at = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        district_ids = {d.code: d.id for d in kassel.districts}
+        for answers, completed_on, _minutes in synthetic_responses(1500, seed=99):
+            answers["safety_night"] = 1 if answers["safety_night"] in (3, 4) and \
+                answers["district"] == "11" else answers["safety_night"]
+            db.session.add(Response(survey_id=earlier.id, answers=answers, source="synthetic",
+                                    district_id=district_ids[answers["district"]],
+                                    completed_on=completed_on.replace(year=2024)))
+        db.session.commit()
+    make_users(app)
+
+
+def test_change_since_the_previous_wave_and_wave_filter(app, client, two_waves):
+    login(client, "police@kassel.de")
+    page = client.get("/dashboard/kassel-2026").get_data(as_text=True)
+    assert "Veränderung seit Sicherheit in Kassel 2024" in page
+    assert "Veränderung</th>" in page and " Pp.</td>" in page
+    older = client.get("/dashboard/kassel-2026?wave=kassel-2024").get_data(as_text=True)
+    assert 'value="kassel-2024" selected' in older and "Veränderung seit" not in older
+
+
+def test_suppressed_figures_never_reach_the_dashboard(app, client, two_waves):
+    login(client, "staff@kassel.de")
+    page = client.get("/dashboard/kassel-2026?indicator=unsafe_night&group=gender%3Dd")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "unterdrückt" in text
+    assert client.get("/dashboard/kassel-2026/chart/ranking.svg?group=gender%3Dd").status_code \
+        == 404  # no published bar: no chart
+
+
+def test_users_of_another_municipality_get_404(app, client, two_waves):
+    login(client, "staff@fulda.de")
+    assert client.get("/dashboard/kassel-2026").status_code == 404
+    assert client.get("/dashboard/kassel-2026/district/11").status_code == 404
