@@ -44,12 +44,15 @@ def _write_status(folder: Path, **status: Any) -> None:
     temporary.replace(folder / "status.json")
 
 
-def start(app: Flask, survey_slug: str, kind: str, district: str | None = None) -> str:
-    """Start a report job; returns its id."""
+def start(app: Flask, survey_slug: str, kind: str, district: str | None = None,
+          free_text: bool = True) -> str:
+    """Start a report job; returns its id. ``free_text=False`` (police) leaves the single
+    free-text answers out and keeps only the recurring terms."""
     job_id = secrets.token_hex(8)
     folder = jobs_folder(app) / job_id
     folder.mkdir(parents=True)
-    status = {"state": "running", "survey": survey_slug, "kind": kind, "district": district}
+    status = {"state": "running", "survey": survey_slug, "kind": kind, "district": district,
+              "free_text": free_text}
     _write_status(folder, **status)
     config = {"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": app.config["SECRET_KEY"]}
     process = multiprocessing.get_context("spawn").Process(
@@ -61,8 +64,11 @@ def start(app: Flask, survey_slug: str, kind: str, district: str | None = None) 
 
 def _run(config: dict[str, str], folder_name: str, status: dict[str, Any]) -> None:
     """In the job process: make the report, then record where it is (or why not)."""
+    from analysis.indicators import AnalysisError
+    from analysis.weighting import WeightingError
     from app import create_app
     from reports.build import city_report, district_report, report_pack
+    from reports.model import Places
 
     from .extensions import db
     from .reporting import report_data
@@ -73,6 +79,10 @@ def _run(config: dict[str, str], folder_name: str, status: dict[str, Any]) -> No
         app = create_app(config)
         with app.app_context():
             data = report_data(db.session, survey_context(db.session, status["survey"]))
+            if not status.get("free_text", True):
+                data.show_answers = False
+                data.places = [Places(p.district, [], p.top_terms, p.suppressed)
+                               for p in data.places]
             slug = status["survey"]
             if status["kind"] == "pack":
                 stats = report_pack(data, folder / "pack", slug)
@@ -88,6 +98,9 @@ def _run(config: dict[str, str], folder_name: str, status: dict[str, Any]) -> No
                 name = f"{slug}-stadt.pdf"
                 (folder / name).write_bytes(city_report(data)[0])
         _write_status(folder, **{**status, "state": "done", "file": name})
+    except (AnalysisError, WeightingError) as error:
+        _write_status(folder, **{**status, "state": "failed", "message": (
+            f"Der Bericht konnte nicht erstellt werden: Auswertung nicht möglich ({error}).")})
     except Exception as error:  # noqa: BLE001 - reported to the user, logged here
         traceback.print_exc()
         _write_status(folder, **{**status, "state": "failed", "message": (

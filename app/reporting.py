@@ -78,6 +78,10 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
         select(func.min(Response.completed_on), func.max(Response.completed_on),
                func.count().filter(Response.source == "paper"))
         .where(Response.survey_id == survey.id)).one()
+    # Paper questionnaires carry the day they were keyed in: the fieldwork is the online one.
+    first, last = session.execute(
+        select(func.min(Response.completed_on), func.max(Response.completed_on))
+        .where(Response.survey_id == survey.id, Response.source != "paper")).one()
     min_n = survey.municipality.min_n
     places = [Places(p.district, p.answers, p.top_terms, p.suppressed)
               for p in places_by_district(frame, min_n=min_n)] if len(frame) else []

@@ -74,6 +74,7 @@ class ReportData:
     places: list[Places] = field(default_factory=list)
     geojson: str | None = None
     weighted: bool = True
+    show_answers: bool = True  # False: places felt unsafe only as recurring terms (police)
     previous_title: str | None = None
     changes: pd.DataFrame | None = None  # analysis.waves.compare_waves output
 

@@ -59,3 +59,26 @@ def test_users_of_another_municipality_get_404(app, client, two_waves):
     login(client, "staff@fulda.de")
     assert client.get("/dashboard/kassel-2026").status_code == 404
     assert client.get("/dashboard/kassel-2026/district/11").status_code == 404
+
+
+def test_missing_population_is_a_plain_message(app, client, two_waves):
+    from app.models import PopulationCell
+    login(client, "staff@kassel.de")
+    assert client.get("/dashboard/kassel-2026").status_code == 200
+    with app.app_context():
+        db.session.query(PopulationCell).delete()
+        db.session.commit()
+    page = client.get("/dashboard/kassel-2026")
+    assert page.status_code == 409
+    assert "Die Auswertung ist nicht möglich" in page.get_data(as_text=True)
+
+
+def test_a_stricter_min_n_applies_at_once(app, client, two_waves):
+    from .staff import form_token
+    login(client, "staff@kassel.de")
+    before = client.get("/dashboard/kassel-2026").get_data(as_text=True)
+    assert before.count("unterdrückt") < 5
+    client.post("/backoffice/m/kassel/settings",
+                data={"csrf_token": form_token(client, "/backoffice/m/kassel"), "min_n": "1000"})
+    after = client.get("/dashboard/kassel-2026").get_data(as_text=True)
+    assert after.count("unterdrückt") >= 23

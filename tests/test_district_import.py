@@ -107,7 +107,7 @@ def test_a_bad_population_file_keeps_good_districts_out_too(town, runner, tmp_pa
     assert result.exit_code == 1
     assert "p.csv:5: Spalte gender: 'x' ist kein Geschlecht" in result.output
     assert "g.json:0: Feature 1: Eigenschaft 'code' 'Z9' ist kein Stadtteil." in result.output
-    assert "Geometrie muss Polygon oder MultiPolygon sein." in result.output
+    assert "Geometrie muss ein Polygon oder MultiPolygon" in result.output
     assert state(town) == ([], 0, False)
 
 
@@ -139,3 +139,30 @@ def test_staff_import_in_the_browser(app, client, survey, tmp_path):
 def _file(text: str):
     import io
     return io.BytesIO(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"type": "FeatureCollection", "features": "abc"}', "'features' muss eine nicht leere"),
+    ('{"type": "FeatureCollection", "features": [{"properties": ["N1"], "geometry": {}}]}',
+     "Feature 1: Eigenschaft 'code' None ist kein Stadtteil."),
+    ('{"type": "FeatureCollection", "features": [{"properties": {"code": "N1"}, '
+     '"geometry": {"type": "Polygon", "coordinates": []}}]}', "Feature 1: Geometrie muss"),
+])
+def test_malformed_geojson_is_refused(town, runner, tmp_path, content, expected):
+    result = runner.invoke(args=["districts", "import", "hofgeismar",
+                                 write(tmp_path, "d.csv", DISTRICTS),
+                                 "--geojson", write(tmp_path, "g.json", content)])
+    assert result.exit_code == 1 and expected in result.output, result.output
+    assert state(town) == ([], 0, False)
+
+
+def test_stray_quote_and_odd_digits_are_named(town, runner, tmp_path):
+    result = runner.invoke(args=["districts", "import", "hofgeismar",
+                                 write(tmp_path, "d.csv", 'code,name\nN1,"Nordstadt\n' +
+                                       "x" * 200_000)])
+    assert result.exit_code == 1 and "fehlt ein schließendes Anführungszeichen" in result.output
+    result = runner.invoke(args=["districts", "import", "hofgeismar",
+                                 write(tmp_path, "d.csv", DISTRICTS), "--population",
+                                 write(tmp_path, "p.csv", "district_code,gender,age_group,"
+                                       "population\nN1,f,18-29,²\n")])
+    assert result.exit_code == 1 and "'²' ist keine ganze Zahl" in result.output

@@ -166,12 +166,12 @@ def test_report_command(app, runner, demo, tmp_path):
     assert bad.exit_code == 1 and "Unbekannter Stadtteil '99'" in bad.output
 
 
-def test_police_download_a_report_made_in_the_background(app, client, demo):
+def test_police_download_a_report_made_in_the_background(app, client, demo, tmp_path):
     make_users(app)
     login(client, "police@kassel.de")
     token = form_token(client, "/backoffice/surveys/kassel-2026")
     started = client.post("/backoffice/surveys/kassel-2026/reports",
-                          data={"csrf_token": token, "kind": "district", "district": "06"})
+                          data={"csrf_token": token, "kind": "district", "district": "11"})
     assert started.status_code == 302
     status_url = started.headers["Location"]
     deadline = time.monotonic() + 120
@@ -182,4 +182,6 @@ def test_police_download_a_report_made_in_the_background(app, client, demo):
         time.sleep(0.5)
     with client.get(status_url + "/file") as download:
         assert download.status_code == 200 and download.data.startswith(b"%PDF")
-        assert download.headers["Content-Disposition"].endswith("kassel-2026-stadtteil-06.pdf")
+        assert download.headers["Content-Disposition"].endswith("kassel-2026-stadtteil-11.pdf")
+        text = text_of(download.data, tmp_path)
+    assert "in der Fassung für die Polizei nicht enthalten" in text  # no free text for police

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -62,7 +63,7 @@ def parse_counts(raw: bytes, source: str) -> dict[str, int]:
     table = read_table(raw, source, ["district_code", "count"])
     counts, problems = {}, []
     for line, row in table.rows:
-        if not row["count"].isdigit():
+        if not re.fullmatch(r"[0-9]{1,6}", row["count"]):
             problems.append(TableProblem(source, line, "count", f"'{row['count']}' ist keine "
                                          "ganze Zahl ≥ 0."))
         elif row["district_code"] in counts:

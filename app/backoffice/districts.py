@@ -89,7 +89,7 @@ def parse_population(raw: bytes, source: str, known_codes: set[str]) -> Populati
 def _count(text: str) -> int | None:
     """A whole number >= 0; German thousands separators (12.500) are accepted."""
     cleaned = text.replace(".", "").replace("\u202f", "").replace(" ", "")
-    if not cleaned.isdigit():
+    if not re.fullmatch(r"[0-9]{1,9}", cleaned):
         return None
     return int(cleaned)
 
@@ -105,22 +105,47 @@ def parse_geojson(raw: bytes, source: str, known_codes: set[str]) -> str:
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise TableError([TableProblem(source, 1, None, "Erwartet wird eine GeoJSON "
                                        "FeatureCollection.")])
+    features = data.get("features")
+    if not isinstance(features, list) or not features:
+        raise TableError([TableProblem(source, 1, None, "'features' muss eine nicht leere Liste "
+                                       "sein.")])
     problems = []
-    for number, feature in enumerate(data.get("features") or [], start=1):
-        properties = (feature or {}).get("properties") or {}
-        geometry = (feature or {}).get("geometry") or {}
+    for number, feature in enumerate(features, start=1):
         where = f"Feature {number}"
+        feature = feature if isinstance(feature, dict) else {}
+        properties = feature.get("properties") if isinstance(feature.get("properties"),
+                                                              dict) else {}
+        geometry = feature.get("geometry") if isinstance(feature.get("geometry"), dict) else {}
         if str(properties.get("code")) not in known_codes:
             problems.append(TableProblem(source, 0, where, "Eigenschaft 'code' "
                                          f"{properties.get('code')!r} ist kein Stadtteil."))
-        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-            problems.append(TableProblem(source, 0, where, "Geometrie muss Polygon "
-                                         "oder MultiPolygon sein."))
-    if not data.get("features"):
-        problems.append(TableProblem(source, 1, None, "Die FeatureCollection ist leer."))
+        if not _valid_geometry(geometry):
+            problems.append(TableProblem(source, 0, where, "Geometrie muss ein Polygon oder "
+                                         "MultiPolygon mit Ringen aus mindestens 4 "
+                                         "Koordinatenpaaren sein."))
     if problems:
         raise TableError(problems)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _valid_ring(ring) -> bool:
+    return isinstance(ring, list) and len(ring) >= 4 and all(
+        isinstance(point, list) and len(point) >= 2 and all(
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            for value in point[:2]) for point in ring)
+
+
+def _valid_geometry(geometry: dict) -> bool:
+    coordinates = geometry.get("coordinates")
+    if geometry.get("type") == "Polygon":
+        polygons = [coordinates]
+    elif geometry.get("type") == "MultiPolygon" and isinstance(coordinates, list):
+        polygons = coordinates
+    else:
+        return False
+    return bool(polygons) and all(isinstance(rings, list) and rings and
+                                  all(_valid_ring(ring) for ring in rings)
+                                  for rings in polygons)
 
 
 def import_districts(session: Session, municipality: Municipality,

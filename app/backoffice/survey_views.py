@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -200,7 +201,7 @@ def _requested_counts(survey: Survey) -> dict[str, int]:
     for district in survey.municipality.districts:
         text = request.form.get(f"count_{district.code}", "").strip()
         if text:
-            if not text.isdigit():
+            if not re.fullmatch(r"[0-9]{1,6}", text):
                 raise codes_service.CodesError(f"Anzahl für {district.name}: '{text}' ist "
                                                "keine ganze Zahl.")
             counts[district.code] = int(text)
@@ -257,7 +258,8 @@ def request_report(slug: str):
                                          context.district_ids):
         abort(400)
     job_id = report_jobs.start(current_app._get_current_object(), slug, kind,
-                               district if kind == "district" else None)
+                               district if kind == "district" else None,
+                               free_text=g.user.role != "police")
     audit.record(db.session, "report_requested", f"{slug}: {kind} {district or ''}".strip(),
                  user_email=g.user.email, municipality_id=context.survey.municipality_id)
     db.session.commit()

@@ -74,20 +74,25 @@ def read_table(raw: bytes, source: str, required: list[str], optional: list[str]
                                        f"eine Kopfzeile {','.join(required)}.")])
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip() for name in next(reader)]
-    problems = header_problems(header, source, required, optional)
-    if problems:
-        raise TableError(problems)
-    table = Table(source, header)
-    for values in reader:
-        line = reader.line_num
-        if not any(value.strip() for value in values):
-            continue
-        if len(values) != len(header):
-            problems.append(TableProblem(source, line, None, f"{len(values)} Werte statt "
-                                         f"{len(header)} (Trennzeichen '{delimiter}')."))
-            continue
-        table.rows.append((line, {name: value.strip() for name, value in zip(header, values)}))
+    try:
+        header = [name.strip() for name in next(reader)]
+        problems = header_problems(header, source, required, optional)
+        if problems:
+            raise TableError(problems)
+        table = Table(source, header)
+        for values in reader:
+            line = reader.line_num
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(header):
+                problems.append(TableProblem(source, line, None, f"{len(values)} Werte statt "
+                                             f"{len(header)} (Trennzeichen '{delimiter}')."))
+                continue
+            table.rows.append((line, {name: value.strip()
+                                      for name, value in zip(header, values)}))
+    except csv.Error as error:
+        raise TableError([TableProblem(source, reader.line_num, None, "CSV nicht lesbar "
+                                       f"({error}); fehlt ein schließendes Anführungszeichen?")])
     if problems:
         raise TableError(problems)
     return table

@@ -1,6 +1,8 @@
 """Back office: overview, municipalities, districts and population, audit log."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
@@ -104,7 +106,7 @@ def settings(slug: str):
     target = municipality_or_404(slug)
     text = request.form.get("min_n", "").strip()
     try:
-        set_min_n(target, int(text) if text.isdigit() else -1)
+        set_min_n(target, int(text) if re.fullmatch(r"[0-9]{1,6}", text) else -1)
     except SetupError as error:
         flash(str(error))
         return redirect(url_for("backoffice.municipality", slug=slug))

@@ -143,6 +143,8 @@ def report_command(survey: str, out: str, district: str | None, pack: bool) -> N
     """Write the city report of SURVEY (or a district report, or the whole pack) as PDF."""
     from pathlib import Path
 
+    from analysis.indicators import AnalysisError
+    from analysis.weighting import WeightingError
     from reports.build import city_report, district_report, report_pack
     from reports.svg import ChartExportError
 
@@ -169,6 +171,8 @@ def report_command(survey: str, out: str, district: str | None, pack: bool) -> N
         Path(out).write_bytes(pdf)
     except ChartExportError as error:
         raise click.ClickException(str(error))
+    except (AnalysisError, WeightingError) as error:
+        raise click.ClickException(f"Auswertung nicht möglich: {error}")
     except OSError as error:
         raise click.ClickException(f"{out}: kann nicht geschrieben werden ({error.strerror}).")
     click.echo(f"{out}: {pages} Seiten")

@@ -12,7 +12,7 @@ from analysis.indicators import IndicatorTable
 from analysis.waves import compare_waves
 
 from ..extensions import db
-from ..models import Response, Survey
+from ..models import District, PopulationCell, Response, Survey
 from ..reporting import indicator_labels, previous_wave
 from ..results import survey_indicators
 from ..survey.service import SurveyContext, survey_context
@@ -27,15 +27,23 @@ class WaveFigures:
     previous_title: str | None
 
 
-def _fingerprint(survey_id: int) -> tuple:
-    return tuple(db.session.execute(select(func.count(Response.id), func.max(Response.id))
-                                    .where(Response.survey_id == survey_id)).one())
+def _fingerprint(survey: Survey) -> tuple:
+    """Changes whenever a figure could: responses, population, min_n or boundaries."""
+    responses = tuple(db.session.execute(
+        select(func.count(Response.id), func.max(Response.id))
+        .where(Response.survey_id == survey.id)).one())
+    population = tuple(db.session.execute(
+        select(func.count(PopulationCell.id), func.sum(PopulationCell.population))
+        .join(District, District.id == PopulationCell.district_id)
+        .where(District.municipality_id == survey.municipality_id)).one())
+    municipality = survey.municipality
+    return responses + population + (municipality.min_n, hash(municipality.geojson))
 
 
 def wave_figures(survey: Survey) -> WaveFigures:
     """Indicator table (and change against the wave before) of one survey wave."""
     cache = current_app.extensions.setdefault("dashboard_figures", {})
-    key = (survey.id, _fingerprint(survey.id))
+    key = (survey.id, _fingerprint(survey))
     if key in cache:
         return cache[key]
     context = survey_context(db.session, survey.slug)

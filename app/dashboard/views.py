@@ -6,7 +6,8 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
-from analysis.indicators import GROUPS
+from analysis.indicators import GROUPS, AnalysisError
+from analysis.weighting import WeightingError
 from reports import charts
 from reports.build import GROUP_LABELS
 from reports.formatting import interval, number, percent
@@ -29,11 +30,15 @@ def _selection(slug: str) -> tuple[WaveFigures, str, str, list]:
     """The wave, indicator and group asked for; 404 for anything that does not exist."""
     survey = survey_or_404(slug)
     waves = waves_of(survey)
-    wave_slug = request.args.get("wave") or (waves[0].slug if waves else survey.slug)
+    wave_slug = request.args.get("wave") or survey.slug
     wave = next((w for w in waves if w.slug == wave_slug), None)
     if wave is None and wave_slug != survey.slug:
         abort(404)
-    figures = wave_figures(wave or survey)
+    try:
+        figures = wave_figures(wave or survey)
+    except (AnalysisError, WeightingError) as error:
+        abort(Response(render_template("dashboard/unavailable.html", reason=str(error)),
+                       status=409))
     indicator = request.args.get("indicator", "unsafe_night")
     group = request.args.get("group", "all")
     if indicator not in figures.labels or group not in GROUPS:

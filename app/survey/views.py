@@ -75,7 +75,8 @@ def _render_start(context: SurveyContext, status: int = 200, **extra: Any):
     availability = service.availability(context.survey)
     lang = current_language()
     plain = draft is None and not any(extra.values())
-    cache_key = ("start", context.survey.id, availability, lang)
+    cache_key = ("start", context.survey.id, availability, lang, request.path,
+                 context.survey.municipality.min_n)
     cache = current_app.extensions.setdefault("page_html", {})
     html = cache.get(cache_key) if plain else None
     if html is None:
