@@ -127,6 +127,9 @@ class ResponseDraft(Base):
         ForeignKey("invitation_code.id", ondelete="CASCADE"), unique=True)
     answers: Mapped[dict[str, Any]] = mapped_column(AnswerJSON, default=dict)
     reached_page: Mapped[int] = mapped_column(Integer, default=0)
+    # A code's draft stays, emptied and marked completed, until a batch of completions
+    # is sealed (see survey.service.seal_completed): it blocks the code meanwhile.
+    completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 

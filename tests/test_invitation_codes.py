@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import InvitationCode, Response, Survey
+from app.models import InvitationCode, Response, ResponseDraft, Survey
 from app.survey import service
 
 from .resident import STANDARD_ANSWERS, Resident
@@ -52,7 +52,7 @@ def test_unknown_or_missing_code_is_refused(app, client, codes, typed, status, m
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
 
 
-def test_resume_on_another_device_and_code_gives_one_response(app, codes):
+def test_resume_on_another_device_and_code_gives_one_response(app, runner, codes):
     phone, laptop = Resident(app.test_client()), Resident(app.test_client())
     response = phone.start(code=codes[0].lower().replace("-", " "))  # as typed from the letter
     assert response.headers["Location"].endswith("/page/1")
@@ -74,8 +74,14 @@ def test_resume_on_another_device_and_code_gives_one_response(app, codes):
     assert "bereits abgeschlossen" in again.get_data(as_text=True)
     with app.app_context():
         [stored] = db.session.scalars(select(Response))
+        # Codes are marked used in batches; until then the completed draft blocks the code.
+        assert db.session.scalars(select(InvitationCode).where(InvitationCode.used)).all() == []
+    assert runner.invoke(args=["responses", "seal", "kassel-2026"]).output.startswith("1 Codes")
+    with app.app_context():
         used = db.session.scalars(select(InvitationCode).where(InvitationCode.used)).all()
+        assert db.session.scalars(select(ResponseDraft)).all() == []
     assert len(used) == 1
+    assert Resident(app.test_client()).start(code=codes[0]).status_code == 409
     # Nothing in the response points back to the code or its row.
     assert used[0].code_hash not in str(stored.answers) and stored.submission_key
     assert "code" not in {c.name for c in Response.__table__.columns if "code" in c.name}
@@ -97,3 +103,38 @@ def test_phone_cannot_submit_after_the_laptop_finished(app, codes):
     assert late.headers["Location"].endswith("/thanks?already=1")
     with app.app_context():
         assert len(db.session.scalars(select(Response)).all()) == 1
+
+
+def complete_with(app, code: str) -> None:
+    resident = Resident(app.test_client())
+    response = resident.start(code=code)
+    while True:
+        location = response.headers["Location"]
+        if location.endswith("/thanks"):
+            return
+        number = int(location.rsplit("/", 1)[1])
+        response = resident.post(number, STANDARD_ANSWERS.get(number, {}))
+
+
+def test_codes_are_sealed_in_batches_and_nothing_links_them_to_responses(app, survey,
+                                                                         is_postgresql):
+    from sqlalchemy import text
+
+    with app.app_context():
+        coded = db.session.get(Survey, survey.id)
+        coded.access_mode = "codes"
+        plain = service.new_codes(db.session, coded, service.SEAL_BATCH + 1)
+        db.session.commit()
+    for code in plain[:service.SEAL_BATCH - 1]:
+        complete_with(app, code)
+    with app.app_context():
+        assert not db.session.scalars(select(InvitationCode).where(InvitationCode.used)).all()
+    complete_with(app, plain[service.SEAL_BATCH - 1])  # the tenth completes the batch
+    with app.app_context():
+        used = db.session.scalars(select(InvitationCode).where(InvitationCode.used)).all()
+        assert len(used) == service.SEAL_BATCH
+        assert db.session.scalars(select(ResponseDraft)).all() == []
+        if is_postgresql:  # no row written together with a response points to a code
+            pairs = db.session.execute(text(
+                "SELECT count(*) FROM response r JOIN invitation_code c ON r.xmin = c.xmin"))
+            assert pairs.scalar() == 0

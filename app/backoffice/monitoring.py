@@ -51,7 +51,7 @@ def progress(session: Session, survey: Survey) -> tuple[list[DistrictProgress],
     for answers, code_district in session.execute(
             select(ResponseDraft.answers, InvitationCode.district_id)
             .outerjoin(InvitationCode, ResponseDraft.code_id == InvitationCode.id)
-            .where(ResponseDraft.survey_id == survey.id)):
+            .where(ResponseDraft.survey_id == survey.id, ResponseDraft.completed.is_(False))):
         in_progress[code_district or by_code.get((answers or {}).get("district"))] += 1
     rows = [DistrictProgress(code, name, invited.get(district_id, 0),
                              in_progress[district_id] + completed[district_id],

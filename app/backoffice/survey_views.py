@@ -20,7 +20,7 @@ from ..models import Survey
 from ..municipal import (SetupError, create_survey_from_text, set_survey_dates,
                          set_survey_status)
 from ..paths import QUESTIONNAIRE_DIR
-from ..survey.service import SurveyContext, survey_context
+from ..survey.service import SurveyContext, seal_completed, survey_context
 from ..survey.views import forget_cached_survey
 from . import codes as codes_service
 from . import monitoring, responses_io
@@ -148,6 +148,8 @@ def change_status(slug: str):
     audit.record(db.session, f"survey_{status}", slug, user_email=g.user.email,
                  municipality_id=survey.municipality_id)
     db.session.commit()
+    if status == "closed":
+        seal_completed(db.session, minimum=1, survey_id=survey.id)
     forget_cached_survey(slug)
     flash(f"Die Befragung ist jetzt {'geöffnet' if status == 'open' else 'geschlossen'}.")
     return redirect(url_for("survey_admin.detail", slug=slug))

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Municipality, Survey
 from ..municipal import (SetupError, create_municipality, create_survey, set_min_n,
                          set_survey_dates, set_survey_status)
-from ..survey.service import survey_context
+from ..survey.service import seal_completed, survey_context
 
 CLI_ACTOR = "cli"
 
@@ -144,6 +144,9 @@ def _change_status(slug: str, status: str) -> None:
         set_survey_status(survey, status)
     except SetupError as error:
         fail(str(error))
+    if status == "closed":
+        db.session.commit()
+        seal_completed(db.session, minimum=1, survey_id=survey.id)
     audit.record(db.session, f"survey_{status}", slug, user_email=CLI_ACTOR,
                  municipality_id=survey.municipality_id)
     db.session.commit()
@@ -226,6 +229,16 @@ def responses_export(survey: str, file_format: str, sep: str, out: str) -> None:
                  user_email=CLI_ACTOR, municipality_id=target.municipality_id)
     db.session.commit()
     click.echo(f"{out} geschrieben.")
+
+
+@responses_group.command("seal")
+@click.argument("survey")
+def responses_seal(survey: str) -> None:
+    """Mark the codes of all completed responses of SURVEY used now (normally done in
+    batches of ten, and when the survey closes)."""
+    target = survey_named(survey)
+    sealed = seal_completed(db.session, minimum=1, survey_id=target.id)
+    click.echo(f"{sealed} Codes als genutzt vermerkt.")
 
 
 @responses_group.command("import")

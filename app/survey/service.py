@@ -145,8 +145,10 @@ class Draft:
 _DRAFTS = select(ResponseDraft.id, ResponseDraft.key, ResponseDraft.code_id,
                  ResponseDraft.answers, ResponseDraft.reached_page, ResponseDraft.started_at)
 DRAFT_BY_KEY = _DRAFTS.where(ResponseDraft.key == bindparam("key"),
-                             ResponseDraft.survey_id == bindparam("survey_id"))
-DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"))
+                             ResponseDraft.survey_id == bindparam("survey_id"),
+                             ResponseDraft.completed.is_(False))
+DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"),
+                              ResponseDraft.completed.is_(False))
 SAVE_DRAFT = (update(ResponseDraft).where(ResponseDraft.id == bindparam("draft_id"))
               .values(answers=bindparam("answers"), reached_page=bindparam("reached_page")))
 
@@ -248,11 +250,16 @@ def previous_page(questionnaire: Questionnaire, answers: dict[str, Any], before:
 
 
 def complete(session: Session, context: SurveyContext, draft: Draft) -> bool:
-    """Store the response and remove the draft in one transaction.
+    """Store the response in one transaction with the end of its draft.
 
     Returns False when this draft was already completed (double submit, second tab):
-    the unique submission key and the used-flag update make the second attempt fail
+    the unique submission key and the draft's state make the second attempt fail
     without storing anything.
+
+    The invitation code itself is not touched here: a row written in the same
+    transaction as the response could be paired with it later (PostgreSQL stamps both
+    with one transaction id). A code's draft is emptied, re-keyed and marked completed,
+    which blocks the code; seal_completed() marks codes used in batches.
     """
     answers = context.questionnaire.drop_hidden_answers(draft.answers)
     started = draft.started_at
@@ -265,17 +272,50 @@ def complete(session: Session, context: SurveyContext, draft: Draft) -> bool:
                              source="online", completed_on=today(), duration_minutes=minutes,
                              submission_key=draft.key))
         session.flush()
-        if draft.code_id is not None:
-            claimed = session.execute(update(InvitationCode)
-                                      .where(InvitationCode.id == draft.code_id,
-                                             InvitationCode.used.is_(False))
-                                      .values(used=True))
-            if claimed.rowcount != 1:
-                session.rollback()
-                return False
-        session.execute(delete(ResponseDraft).where(ResponseDraft.id == draft.id))
+        if draft.code_id is None:
+            ended = session.execute(delete(ResponseDraft).where(
+                ResponseDraft.id == draft.id, ResponseDraft.completed.is_(False)))
+        else:
+            ended = session.execute(
+                update(ResponseDraft).where(ResponseDraft.id == draft.id,
+                                            ResponseDraft.completed.is_(False))
+                .values(completed=True, answers={}, key=uuid.uuid4().hex))
+        if ended.rowcount != 1:
+            session.rollback()
+            return False
         session.commit()
     except IntegrityError:
         session.rollback()
         return False
+    seal_completed(session, minimum=SEAL_BATCH)
     return True
+
+
+SEAL_BATCH = 10
+
+
+def seal_completed(session: Session, minimum: int = SEAL_BATCH,
+                   survey_id: int | None = None) -> int:
+    """Mark the codes of completed drafts used and remove those drafts, all in one
+    transaction, once at least ``minimum`` are waiting: a batch gives no order in which
+    codes were used, and nothing is left that points from a code to a response."""
+    query = select(ResponseDraft.id, ResponseDraft.code_id).where(
+        ResponseDraft.completed.is_(True))
+    if survey_id is not None:
+        query = query.where(ResponseDraft.survey_id == survey_id)
+    waiting = session.execute(query).all()
+    if not waiting or len(waiting) < minimum:
+        session.rollback()
+        return 0
+    session.execute(update(InvitationCode).where(
+        InvitationCode.id.in_([code_id for _id, code_id in waiting])).values(used=True))
+    session.execute(delete(ResponseDraft).where(
+        ResponseDraft.id.in_([draft_id for draft_id, _code in waiting])))
+    session.commit()
+    return len(waiting)
+
+
+def code_taken(session: Session, code: InvitationCode) -> bool:
+    """Used, or completed and waiting to be sealed."""
+    return code.used or session.scalar(select(ResponseDraft.id).where(
+        ResponseDraft.code_id == code.id, ResponseDraft.completed.is_(True))) is not None

@@ -109,7 +109,7 @@ def begin(slug: str):
             error = "code_unknown" if typed.strip() else "code_missing"
             return _render_start(context, 403 if typed.strip() else 422, code=typed,
                                  code_error=error)
-        if code.used:
+        if service.code_taken(db.session, code):
             return _render_start(context, 409, code=typed, code_error="code_used")
     draft = service.find_draft(db.draft_engine, context.survey, _draft_key(slug))
     if draft is None or (code is not None and draft.code_id != code.id):

@@ -1,0 +1,26 @@
+"""draft completed flag
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('response_draft', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('completed', sa.Boolean(), server_default='0', nullable=False))
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('response_draft', schema=None) as batch_op:
+        batch_op.drop_column('completed')
+
