@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,23 +174,25 @@ def _draft(bind: Engine | Session, statement, **params) -> Draft | None:
     return Draft(*row) if row is not None else None
 
 
-def start_draft(session: Session, survey: Survey | SurveyInfo,
-                code: InvitationCode | None = None) -> Draft:
-    """The resident's draft: the existing one for a code (resume), else a new one."""
+def start_draft(bind: Engine | Session, survey: Survey | SurveyInfo,
+                code: InvitationCode | None = None) -> Draft | None:
+    """The resident's draft: the existing one for a code (resume), else a new one
+    (None if the code was completed elsewhere a moment ago)."""
     if code is not None:
-        existing = _draft(session, DRAFT_BY_CODE, code_id=code.id)
+        existing = _draft(bind, DRAFT_BY_CODE, code_id=code.id)
         if existing is not None:
             return existing
-    key = uuid.uuid4().hex
+    draft = Draft(id=0, key=uuid.uuid4().hex, code_id=code.id if code else None, answers={},
+                  reached_page=0, started_at=utc_now())
     try:
-        session.add(ResponseDraft(survey_id=survey.id, key=key,
-                                  code_id=code.id if code else None, answers={},
-                                  reached_page=0))
-        session.commit()
+        with _autocommit(bind) as connection:
+            draft.id = connection.execute(
+                insert(ResponseDraft).returning(ResponseDraft.id),
+                {"survey_id": survey.id, "key": draft.key, "code_id": draft.code_id,
+                 "answers": {}, "reached_page": 0, "started_at": draft.started_at}).scalar_one()
     except IntegrityError:  # the same code started at the same moment elsewhere
-        session.rollback()
-        return _draft(session, DRAFT_BY_CODE, code_id=code.id)
-    return _draft(session, DRAFT_BY_KEY, key=key, survey_id=survey.id)
+        return _draft(bind, DRAFT_BY_CODE, code_id=code.id)
+    return draft
 
 
 def find_draft(bind: Engine | Session, survey: Survey | SurveyInfo, key: str | None
@@ -287,7 +289,8 @@ def complete(session: Session, context: SurveyContext, draft: Draft) -> bool:
     except IntegrityError:
         session.rollback()
         return False
-    seal_completed(session, minimum=SEAL_BATCH)
+    if draft.code_id is not None:
+        seal_completed(session, minimum=SEAL_BATCH)
     return True
 
 

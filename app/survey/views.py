@@ -113,7 +113,10 @@ def begin(slug: str):
             return _render_start(context, 409, code=typed, code_error="code_used")
     draft = service.find_draft(db.draft_engine, context.survey, _draft_key(slug))
     if draft is None or (code is not None and draft.code_id != code.id):
-        draft = service.start_draft(db.session, context.survey, code)
+        draft = service.start_draft(db.draft_engine, context.survey, code)
+        if draft is None:
+            return _render_start(context, 409, code=request.form.get("code", "")[:40],
+                                 code_error="code_used")
     _remember_draft(slug, draft.key)
     return redirect(_page_url(slug, service.resume_page(context.questionnaire, draft)))
 
