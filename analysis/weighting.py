@@ -8,8 +8,8 @@ Rules (see docs/analysis.md):
 - margins are gender and age group of the population table of the district;
 - an age group with residents but no respondent is joined with its neighbour; if
   sparse cells still keep the two margins from being met, the thinnest age group is
-  joined too (each step is recorded in the method notes); a gender with residents but
-  no respondent is dropped from the gender margin of that district (noted);
+  joined too (each step is recorded in the method notes); residents of a gender with
+  no respondent (often ``d``) are left out of both margins of that district (noted);
 - respondents with a missing weighting variable, or a category the population table
   lacks (gender ``d``), get the mean weight of their district;
 - weights are scaled so that each district adds up to its population.
@@ -176,20 +176,21 @@ def _weigh_district(population: np.ndarray, counts: np.ndarray
         notes.append("keine Befragten mit Geschlecht und Altersgruppe: gleiche Gewichte")
         weights[:] = 1.0
         return weights * total / counts.sum(), notes, 0
-    genders_present = eligible.sum(axis=1) > 0
-    if ((gender_targets > 0) & ~genders_present).any():
-        lacking = [GENDERS[i] for i in np.flatnonzero((gender_targets > 0) & ~genders_present)]
-        notes.append(f"keine Befragten mit Geschlecht {', '.join(lacking)}: nur nach Alter "
-                     "gewichtet")
-        groups, age_notes = _collapse_empty_ages(age_targets, eligible.sum(axis=0))
-        notes += age_notes
-        factors, iterations = _rake_joined(eligible.sum(axis=0, keepdims=True),
-                                           np.array([total]), age_targets, groups, notes)
-        cell = np.repeat(factors, G, axis=0)
-    else:
-        groups, age_notes = _collapse_empty_ages(age_targets, eligible.sum(axis=0))
-        notes += age_notes
-        cell, iterations = _rake_joined(eligible, gender_targets, age_targets, groups, notes)
+    lacking = (gender_targets > 0) & (eligible.sum(axis=1) == 0)
+    if lacking.any():
+        # Residents of a gender nobody answered for are left out of both margins; the
+        # final scaling still brings the district to its whole population.
+        left_out = int(population[lacking].sum())
+        notes.append(f"keine Befragten mit Geschlecht "
+                     f"{', '.join(GENDERS[i] for i in np.flatnonzero(lacking))}: diese "
+                     f"{left_out} Einwohner bleiben bei den Randverteilungen außen vor")
+        population = np.where(lacking[:, None], 0.0, population)
+        gender_targets, age_targets = population.sum(axis=1), population.sum(axis=0)
+        usable = np.outer(gender_targets > 0, age_targets > 0)
+        eligible = np.where(usable, counts[:G, :A], 0.0)
+    groups, age_notes = _collapse_empty_ages(age_targets, eligible.sum(axis=0))
+    notes += age_notes
+    cell, iterations = _rake_joined(eligible, gender_targets, age_targets, groups, notes)
     weights[:G, :A] = np.where(usable, cell, 0.0)
     unusable_n = counts.sum() - eligible.sum()
     if unusable_n:

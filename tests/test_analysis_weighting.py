@@ -99,3 +99,18 @@ def test_unusable_weighting_variables_get_the_mean_weight():
 def test_bad_population_tables_are_named(population, message):
     with pytest.raises(WeightingError, match=message):
         rake(respondents([("A", "f", "18-29")]), population)
+
+
+def test_a_gender_nobody_answered_for_keeps_the_gender_margin_of_the_others():
+    population = pd.concat([POPULATION, pd.DataFrame({
+        "district": ["A", "A"], "gender": ["d", "d"], "age_group": ["18-29", "30-44"],
+        "population": [2, 2]})], ignore_index=True)
+    frame = respondents([("A", "f", "18-29"), ("A", "f", "18-29"), ("A", "f", "30-44"),
+                         ("A", "m", "18-29"), ("A", "m", "30-44")])
+    result = rake(frame, population)
+    w = result.weights.to_numpy()
+    assert w.sum() == pytest.approx(104)  # the whole population, d residents included
+    # Without the d residents the margins are those of the hand-worked example, scaled.
+    women, young = w[:3].sum(), w[[0, 1, 3]].sum()
+    assert women / w.sum() == pytest.approx(60 / 100) and young / w.sum() == pytest.approx(0.5)
+    assert "Geschlecht d: diese 4 Einwohner bleiben" in result.notes[0]
