@@ -91,7 +91,6 @@ def test_staff_create_preview_and_open_in_the_browser(app, client, survey):
 
 def test_opening_and_closing_dates(app, runner, client, survey):
     from datetime import date, timedelta
-    from app.survey.views import forget_cached_survey
 
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     result = runner.invoke(args=["surveys", "create", "kassel", "kassel-2027", "--questionnaire",

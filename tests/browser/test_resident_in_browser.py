@@ -1,7 +1,6 @@
 """A resident completes the standard questionnaire in a real browser (Debian chromium)."""
 from __future__ import annotations
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
