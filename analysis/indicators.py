@@ -52,6 +52,13 @@ class IndicatorTable:
     min_n: int = 30
 
 
+def rows_by_key(table: pd.DataFrame) -> dict[tuple[str, str, str], dict]:
+    """Rows of an indicator (or wave comparison) table by (district, indicator, group),
+    for the many single look-ups of reports and the dashboard."""
+    return {(row["district"], row["indicator"], row["group"]): row
+            for row in table.to_dict("records")}
+
+
 def indicator_specs(questionnaire: Questionnaire) -> list[IndicatorSpec]:
     """Indicators defined by the codebook: every scale item with an unfavourable end."""
     specs = []

@@ -69,8 +69,8 @@ def previous_wave(session: Session, survey: Survey) -> Survey | None:
 
 def report_data(session: Session, context: SurveyContext) -> ReportData:
     survey = context.survey
-    result = survey_indicators(session, context)
     frame = responses_frame(session, context)
+    result = survey_indicators(session, context, frame=frame)
     population = population_frame(session, survey.municipality_id)
     rows, _total = progress(session, survey)
     residents = population.groupby("district")["population"].sum()

@@ -63,8 +63,13 @@ def _is_mean(indicator: str) -> bool:
 
 
 def figure(data: ReportData, district: str, indicator: str, group: str = "all") -> Figure:
-    row = data.row(district, indicator, group)
-    label = data.labels.get(indicator, indicator)
+    return format_figure(data.row(district, indicator, group),
+                         data.labels.get(indicator, indicator), indicator)
+
+
+def format_figure(row: dict | None, label: str, indicator: str,
+                  flags: dict[str, str] = FLAG_TEXT) -> Figure:
+    """A row of the indicator table formatted for print or screen; suppressed rows say so."""
     if row is None or row["suppressed"] or pd.isna(row["estimate"]):
         reason = "keine Antworten" if row is None or row["n"] == 0 else "unterdrückt"
         return Figure(label, "–", reason, number(row["n"]) if row is not None else "0", "",
@@ -74,7 +79,7 @@ def figure(data: ReportData, district: str, indicator: str, group: str = "all") 
         span = f"{number(row['ci_low'], 2)}–{number(row['ci_high'], 2)}"
     else:
         estimate, span = percent(row["estimate"]), interval(row["ci_low"], row["ci_high"])
-    return Figure(label, estimate, span, number(row["n"]), FLAG_TEXT.get(row["flag"], ""),
+    return Figure(label, estimate, span, number(row["n"]), flags.get(row["flag"], ""),
                   False, float(row["estimate"]))
 
 

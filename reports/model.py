@@ -10,6 +10,8 @@ from datetime import date
 
 import pandas as pd
 
+from analysis.indicators import rows_by_key
+
 CITY = "_city"
 
 # Sections of the questionnaire, in report order: (title, indicator name prefixes).
@@ -87,9 +89,7 @@ class ReportData:
         """One row of the indicator table (as a dict), or None."""
         index = self.__dict__.get("_row_index")
         if index is None:
-            index = self.__dict__["_row_index"] = {
-                (row["district"], row["indicator"], row["group"]): row
-                for row in self.indicators.to_dict("records")}
+            index = self.__dict__["_row_index"] = rows_by_key(self.indicators)
         return index.get((district, indicator, group))
 
     def dimension_indicators(self, prefixes: tuple[str, ...]) -> list[str]:

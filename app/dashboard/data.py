@@ -2,13 +2,13 @@
 the survey's responses do not change."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
-from analysis.indicators import IndicatorTable
+from analysis.indicators import IndicatorTable, rows_by_key
 from analysis.waves import compare_waves
 
 from ..extensions import db
@@ -25,6 +25,12 @@ class WaveFigures:
     labels: dict[str, str]
     changes: pd.DataFrame | None
     previous_title: str | None
+    rows: dict = field(default_factory=dict)  # indicator rows by (district, indicator, group)
+    changed: dict = field(default_factory=dict)  # wave comparison rows, same keys
+
+    def __post_init__(self) -> None:
+        self.rows = rows_by_key(self.result.table)
+        self.changed = rows_by_key(self.changes) if self.changes is not None else {}
 
 
 def _fingerprint(survey: Survey) -> tuple:

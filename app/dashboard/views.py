@@ -1,6 +1,7 @@
 """Dashboard pages: the city at a glance per indicator and group, and one district."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import plotly
@@ -9,8 +10,8 @@ from flask import Blueprint, Response, abort, render_template, request, send_fro
 from analysis.indicators import GROUPS, AnalysisError
 from analysis.weighting import WeightingError
 from reports import charts
-from reports.build import GROUP_LABELS
-from reports.formatting import interval, number, percent
+from reports.build import GROUP_LABELS, format_figure
+from reports.formatting import number
 from reports.model import CITY, DIMENSIONS
 from reports.svg import ChartExportError, figure_image
 
@@ -46,35 +47,19 @@ def _selection(slug: str) -> tuple[WaveFigures, str, str, list]:
     return figures, indicator, group, waves
 
 
-def _row(figures: WaveFigures, district: str, indicator: str, group: str) -> dict | None:
-    table = figures.result.table
-    match = table[(table["district"] == district) & (table["indicator"] == indicator)
-                  & (table["group"] == group)]
-    return match.iloc[0].to_dict() if len(match) else None
-
-
 def _cell(figures: WaveFigures, district: str, indicator: str, group: str) -> dict:
-    """One table cell, formatted; suppressed cells say so."""
-    row = _row(figures, district, indicator, group)
-    mean = indicator.endswith("_mean")
-    if row is None or row["suppressed"]:
-        return {"value": None, "estimate": "–", "interval": "unterdrückt" if row and row["n"]
-                else "keine Antworten", "n": number(row["n"]) if row else "0", "flag": "",
-                "change": ""}
-    change = ""
-    if figures.changes is not None:
-        match = figures.changes[(figures.changes["district"] == district)
-                                & (figures.changes["indicator"] == indicator)
-                                & (figures.changes["group"] == group)]
-        if len(match):
-            delta = match.iloc[0]["change"] * 100
-            change = f"{'+' if delta > 0 else ''}{number(delta, 1)} Pp."
-    return {"value": float(row["estimate"]),
-            "estimate": number(row["estimate"], 2) if mean else percent(row["estimate"]),
-            "interval": (f"{number(row['ci_low'], 2)}–{number(row['ci_high'], 2)}" if mean
-                         else interval(row["ci_low"], row["ci_high"])),
-            "n": number(row["n"]), "flag": SHORT_FLAGS.get(row["flag"], ""), "change": change,
-            "low": float(row["ci_low"]), "high": float(row["ci_high"]), "raw_flag": row["flag"]}
+    """One table cell, formatted as in the reports, with the change since the last wave."""
+    key = (district, indicator, group)
+    row = figures.rows.get(key)
+    cell = asdict(format_figure(row, figures.labels[indicator], indicator, SHORT_FLAGS))
+    change = figures.changed.get(key)
+    cell["change"] = ""
+    if change is not None and cell["value"] is not None:
+        delta = change["change"] * 100
+        cell["change"] = f"{'+' if delta > 0 else ''}{number(delta, 1)} Pp."
+    if cell["value"] is not None:
+        cell.update(low=float(row["ci_low"]), high=float(row["ci_high"]), raw_flag=row["flag"])
+    return cell
 
 
 def _ranking_chart(figures: WaveFigures, indicator: str, group: str):

@@ -74,17 +74,26 @@ def _render_start(context: SurveyContext, status: int = 200, **extra: Any):
     draft = service.find_draft(db.draft_engine, context.survey, key) if key else None
     availability = service.availability(context.survey)
     lang = current_language()
-    plain = draft is None and not any(extra.values())
-    cache_key = ("start", context.survey.id, availability, lang, request.path,
-                 context.survey.municipality.min_n)
+    key = ("start", context.survey.id, availability, lang, request.path,
+           context.survey.municipality.min_n)
+    return _shared_html(key if draft is None and not any(extra.values()) else None, lambda: (
+        render_template("survey/start.html", context=context, draft=draft,
+                        availability=availability, lang=lang, csrf=CSRF_MARK,
+                        **extra))), status
+
+
+def _shared_html(key: tuple | None, render) -> str:
+    """HTML that looks the same for every resident is kept per worker under ``key``
+    (None: personal, never kept); each response gets its own CSRF token."""
     cache = current_app.extensions.setdefault("page_html", {})
-    html = cache.get(cache_key) if plain else None
+    html = cache.get(key) if key is not None else None
     if html is None:
-        html = render_template("survey/start.html", context=context, draft=draft,
-                               availability=availability, lang=lang, csrf=CSRF_MARK, **extra)
-        if plain:
-            cache[cache_key] = html
-    return html.replace(CSRF_MARK, generate_csrf()), status
+        html = render()
+        if key is not None:
+            if len(cache) > 1024:
+                cache.clear()
+            cache[key] = html
+    return html.replace(CSRF_MARK, generate_csrf())
 
 
 @bp.get("/<slug>")
@@ -154,25 +163,17 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     position = visible.index(index) + 1 if index in visible else 1
     page = questionnaire.pages[index]
     questions = page.visible_questions(draft.answers)
-    is_last = service.next_page(questionnaire, draft.answers, index) is None
+    is_last = not visible or index >= visible[-1]  # no visible page after this one
     lang = current_language()
     # A page not yet answered looks the same for everyone but its CSRF token, so its
     # HTML is kept per survey, districts, page, language, questions and progress.
     unanswered = not errors and not any(name in values for name in page.field_names())
     key = (context.survey.id, tuple(context.districts), index, lang,
            tuple(question.code for question in questions), position, len(visible), is_last)
-    cache = current_app.extensions.setdefault("page_html", {})
-    html = cache.get(key) if unanswered else None
-    if html is None:
-        html = render_template(
-            "survey/page.html", context=context, page=page, number=index + 1,
-            questions=questions, values=values, errors=errors or {}, position=position,
-            total=len(visible), is_last=is_last, lang=lang, csrf=CSRF_MARK)
-        if unanswered:
-            if len(cache) > 1024:
-                cache.clear()
-            cache[key] = html
-    return html.replace(CSRF_MARK, generate_csrf()), status
+    return _shared_html(key if unanswered else None, lambda: render_template(
+        "survey/page.html", context=context, page=page, number=index + 1,
+        questions=questions, values=values, errors=errors or {}, position=position,
+        total=len(visible), is_last=is_last, lang=lang, csrf=CSRF_MARK)), status
 
 
 def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
