@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session
 
+from .survey.draft_store import DraftStore
+
 csrf = CSRFProtect()
 
 
@@ -70,12 +72,18 @@ class Database:
         """For residents' page-by-page progress (see make_engine)."""
         return current_app.extensions["draft_engine"]
 
+    @property
+    def drafts(self) -> DraftStore:
+        """Reads and saves of residents' drafts on every page (see DraftStore)."""
+        return current_app.extensions["draft_store"]
+
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
         engine = make_engine(url)
         app.extensions["database_engine"] = engine
         app.extensions["draft_engine"] = engine if url.startswith("sqlite") else \
             make_engine(url, durable=False)
+        app.extensions["draft_store"] = DraftStore(app.extensions["draft_engine"])
         app.teardown_appcontext(self._remove_session)
 
     def _remove_session(self, _exc: BaseException | None) -> None:

@@ -5,9 +5,12 @@ application around them.
 """
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, Response, current_app, g, request
 
 LANGUAGES = ("de", "en")
+# A preference, not a secret: a plain cookie (until the browser is closed) keeps resident
+# pages free of a signed session.
+LANGUAGE_COOKIE = "lang"
 
 TEXTS: dict[str, tuple[str, str]] = {
     # layout
@@ -118,10 +121,11 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 
 def current_language() -> str:
-    """The session's choice, else the browser's preference, else German (once per request)."""
+    """The choice kept in the language cookie, else the browser's preference, else German
+    (once per request)."""
     lang = g.get("lang")
     if lang is None:
-        lang = session.get("lang")
+        lang = request.cookies.get(LANGUAGE_COOKIE)
         if lang not in LANGUAGES:
             lang = request.accept_languages.best_match(LANGUAGES) or "de"
         g.lang = lang
@@ -134,14 +138,22 @@ def translate(key: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def remember_language_choice() -> None:
+def take_language_choice() -> None:
     """``?lang=en`` on any page switches the language (a plain link, no JavaScript)."""
     lang = request.args.get("lang")
-    if lang in LANGUAGES and session.get("lang") != lang:
-        session["lang"] = lang
-        g.pop("lang", None)
+    if lang in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != lang:
+        g.lang = g.new_language_cookie = lang
+
+
+def remember_language_choice(response: Response) -> Response:
+    lang = g.get("new_language_cookie")
+    if lang is not None:
+        response.set_cookie(LANGUAGE_COOKIE, lang, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(remember_language_choice)
+    app.before_request(take_language_choice)
+    app.after_request(remember_language_choice)
     app.jinja_env.globals.update(_=translate, current_language=current_language)

@@ -58,6 +58,7 @@ def app(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterato
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     engine.dispose()
+    app.extensions["draft_store"].close()
     app.extensions["draft_engine"].dispose()
 
 

@@ -45,6 +45,16 @@ class Resident:
             data["code"] = code
         return self.client.post(f"/s/{self.slug}/start", data=data)
 
+    @property
+    def key(self) -> str | None:
+        """The value of this browser's key cookie for the survey."""
+        cookie = self.client.get_cookie(f"survey-{self.slug}", path=f"/s/{self.slug}")
+        return cookie.value if cookie is not None else None
+
+    @key.setter
+    def key(self, value: str) -> None:
+        self.client.set_cookie(f"survey-{self.slug}", value, path=f"/s/{self.slug}")
+
     def page(self, number: int) -> TestResponse:
         return self.client.get(f"/s/{self.slug}/page/{number}")
 

@@ -119,6 +119,37 @@ def test_missing_csrf_token_is_refused(app, client, survey):
     assert draft_answers(app) == {}
 
 
+def test_a_token_from_another_browser_is_refused(app, client, survey):
+    resident = Resident(client)
+    resident.start()
+    other = Resident(app.test_client())
+    other.start()
+    foreign = csrf_token(other.page(1).get_data(as_text=True))
+    response = client.post("/s/kassel-2026/page/1", data=dict(STANDARD_ANSWERS[1],
+                                                              csrf_token=foreign))
+    assert response.status_code == 400
+    assert draft_answers(app) == {}
+
+
+def test_the_start_page_key_never_becomes_a_draft_key(client, survey):
+    """A key planted in a browser before the start (say by a link or a shared computer)
+    must not be the one that reaches the resident's answers."""
+    resident = Resident(client)
+    client.get("/s/kassel-2026")
+    visitor_key = resident.key
+    assert visitor_key is not None
+    resident.start()
+    assert resident.key not in (None, visitor_key)
+    assert resident.page(1).status_code == 200
+
+
+def test_resident_pages_keep_no_flask_session(client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=3)
+    client.get("/s/kassel-2026/page/2?lang=en")
+    assert client.get_cookie("session") is None
+
+
 def test_skipping_pages_by_editing_the_url_is_refused(app, client, survey):
     resident = Resident(client)
     resident.start()
@@ -164,11 +195,10 @@ def test_double_submit_stores_one_response(app, client, survey):
     resident.answer_all(stop_before=10)
     page = resident.page(10).get_data(as_text=True)
     data = dict(STANDARD_ANSWERS[10], action="next", csrf_token=csrf_token(page))
-    with client.session_transaction() as before:
-        cookie_state = dict(before)
+    key = resident.key
     first = client.post("/s/kassel-2026/page/10", data=data)
-    with client.session_transaction() as session:  # the second click carries the old cookie
-        session.update(cookie_state)
+    assert resident.key is None  # the thank-you redirect drops the key
+    resident.key = key  # the second click carries the old cookie
     second = client.post("/s/kassel-2026/page/10", data=data)
     assert first.headers["Location"].endswith("/thanks")
     assert second.headers["Location"].endswith("/thanks?already=1")
@@ -183,6 +213,8 @@ def test_language_can_be_switched_on_every_page(client, survey):
     assert "How safe do you feel" in html and "no answer" in html
     assert 'href="/s/kassel-2026/page/2?lang=de"' in html
     assert "Seite 2 von 9" in client.get("/s/kassel-2026/page/2?lang=de").get_data(as_text=True)
+    client.get("/s/kassel-2026/page/1?lang=en")
+    assert "Page 2 of 9" in resident.page(2).get_data(as_text=True)  # the choice is kept
 
 
 def test_free_text_is_escaped(app, client, survey):

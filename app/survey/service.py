@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from questionnaires import Questionnaire, load_questionnaire_text
 
 from ..models import District, InvitationCode, Response, ResponseDraft, Survey, today, utc_now
+from .draft_store import DraftStore
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: nothing a resident could misread in a printed letter.
 CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -144,13 +145,8 @@ class Draft:
 # Built once: composing SQL expressions costs more than running them on every page view.
 _DRAFTS = select(ResponseDraft.id, ResponseDraft.key, ResponseDraft.code_id,
                  ResponseDraft.answers, ResponseDraft.reached_page, ResponseDraft.started_at)
-DRAFT_BY_KEY = _DRAFTS.where(ResponseDraft.key == bindparam("key"),
-                             ResponseDraft.survey_id == bindparam("survey_id"),
-                             ResponseDraft.completed.is_(False))
 DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"),
                               ResponseDraft.completed.is_(False))
-SAVE_DRAFT = (update(ResponseDraft).where(ResponseDraft.id == bindparam("draft_id"))
-              .values(answers=bindparam("answers"), reached_page=bindparam("reached_page")))
 
 
 @contextmanager
@@ -195,11 +191,12 @@ def start_draft(bind: Engine | Session, survey: Survey | SurveyInfo,
     return draft
 
 
-def find_draft(bind: Engine | Session, survey: Survey | SurveyInfo, key: str | None
+def find_draft(store: DraftStore, survey: Survey | SurveyInfo, key: str | None
                ) -> Draft | None:
     if not key:
         return None
-    return _draft(bind, DRAFT_BY_KEY, key=key, survey_id=survey.id)
+    row = store.find(key, survey.id)
+    return Draft(*row) if row is not None else None
 
 
 def was_completed(session: Session, draft_key: str) -> bool:
@@ -227,15 +224,13 @@ def merge_page_answers(questionnaire: Questionnaire, draft: Draft, page_index: i
     return questionnaire.drop_hidden_answers(answers)
 
 
-def save_answers(bind: Engine | Session, draft: Draft, answers: dict[str, Any],
+def save_answers(store: DraftStore, draft: Draft, answers: dict[str, Any],
                  reached_page: int | None = None) -> None:
     """Keep a page's answers. A plain UPDATE: if another tab has just completed and
     removed this draft, it changes nothing, and completing it again is refused."""
     reached = draft.reached_page if reached_page is None else max(draft.reached_page,
                                                                    reached_page)
-    with _autocommit(bind) as connection:
-        connection.execute(SAVE_DRAFT, {"draft_id": draft.id, "answers": answers,
-                                        "reached_page": reached})
+    store.save(draft.id, answers, reached)
     draft.answers = answers
     draft.reached_page = reached
 

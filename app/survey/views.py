@@ -4,17 +4,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
-from flask_wtf.csrf import generate_csrf
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
+                   request, url_for)
 from werkzeug.wrappers import Response as HttpResponse
 
-from ..extensions import db
+from ..extensions import csrf, db
 from ..i18n import current_language
-from . import service
+from . import service, visitor
 from .service import SurveyContext
 
 bp = Blueprint("survey", __name__, url_prefix="/s", template_folder="templates")
+# Resident forms carry a token derived from the resident's key cookie instead of
+# Flask-WTF's session-bound one; check_resident_csrf below checks every POST here.
+csrf.exempt(bp)
 
 CONTROL_FIELDS = {"csrf_token", "action"}
 # Cached HTML carries this mark where each response puts its own CSRF token.
@@ -48,52 +50,54 @@ def forget_cached_survey(slug: str) -> None:
     current_app.extensions.get("survey_snapshots", {}).pop(slug, None)
 
 
-def _draft_key(slug: str) -> str | None:
-    return session.get("drafts", {}).get(slug)
-
-
-def _remember_draft(slug: str, key: str) -> None:
-    drafts = dict(session.get("drafts", {}))
-    drafts[slug] = key
-    session["drafts"] = drafts
-
-
-def _forget_draft(slug: str) -> None:
-    drafts = dict(session.get("drafts", {}))
-    drafts.pop(slug, None)
-    session["drafts"] = drafts
+@bp.before_request
+def check_resident_csrf() -> None:
+    if request.method == "POST":
+        visitor.check_csrf(visitor.read_key((request.view_args or {}).get("slug", "")))
 
 
 def _page_url(slug: str, index: int) -> str:
     return url_for("survey.page", slug=slug, number=index + 1)
 
 
-def _render_start(context: SurveyContext, status: int = 200, **extra: Any):
+def _render_start(context: SurveyContext, key: str, status: int = 200,
+                  new_visitor: bool = False, **extra: Any):
     """Start page; the common case (a new visitor, no code typed) is kept as HTML."""
-    key = _draft_key(context.survey.slug)
-    draft = service.find_draft(db.draft_engine, context.survey, key) if key else None
+    draft = None if new_visitor else service.find_draft(db.drafts, context.survey, key)
     availability = service.availability(context.survey)
     lang = current_language()
-    key = ("start", context.survey.id, availability, lang, request.path,
-           context.survey.municipality.min_n)
-    return _shared_html(key if draft is None and not any(extra.values()) else None, lambda: (
-        render_template("survey/start.html", context=context, draft=draft,
-                        availability=availability, lang=lang, csrf=CSRF_MARK,
-                        **extra))), status
+    cache_key = ("start", context.survey.id, availability, lang, request.path,
+                 context.survey.municipality.min_n)
+    return _shared_html(cache_key if draft is None and not any(extra.values()) else None,
+                        key, lambda: render_template(
+                            "survey/start.html", context=context, draft=draft,
+                            availability=availability, lang=lang, csrf=CSRF_MARK,
+                            **extra)), status
 
 
-def _shared_html(key: tuple | None, render) -> str:
-    """HTML that looks the same for every resident is kept per worker under ``key``
-    (None: personal, never kept); each response gets its own CSRF token."""
+def _shared_html(cache_key: tuple | None, key: str, render) -> str:
+    """HTML that looks the same for every resident is kept per worker under
+    ``cache_key`` (None: personal, never kept); each resident's copy gets the CSRF token
+    of their ``key``."""
     cache = current_app.extensions.setdefault("page_html", {})
-    html = cache.get(key) if key is not None else None
+    html = cache.get(cache_key) if cache_key is not None else None
     if html is None:
         html = render()
-        if key is not None:
+        if cache_key is not None:
             if len(cache) > 1024:
                 cache.clear()
-            cache[key] = html
-    return html.replace(CSRF_MARK, generate_csrf())
+            cache[cache_key] = html
+    return html.replace(CSRF_MARK, visitor.csrf_token(key))
+
+
+def _start_page(context: SurveyContext, key: str | None, status: int, **extra: Any):
+    """The start page; a browser without a key for this survey gets one here."""
+    if key is not None:
+        return _render_start(context, key, status, **extra)
+    key = visitor.new_key()
+    response = make_response(_render_start(context, key, status, new_visitor=True, **extra))
+    visitor.keep_key(response, context.survey.slug, key)
+    return response
 
 
 @bp.get("/<slug>")
@@ -101,44 +105,47 @@ def start(slug: str):
     """Start page with the data-protection notice (and the code form)."""
     context = _context(slug)
     status = {"open": 200, "not_open": 403, "closed": 410}[service.availability(context.survey)]
-    return _render_start(context, status, code=request.args.get("code", "")[:40])
+    return _start_page(context, visitor.read_key(slug), status,
+                       code=request.args.get("code", "")[:40])
 
 
 @bp.post("/<slug>/start")
 def begin(slug: str):
     """Begin (or resume with a code) and go to the resident's current page."""
     context = _context(slug)
+    key = visitor.read_key(slug)  # checked with the CSRF token: not None
     if service.availability(context.survey) != "open":
-        return _render_start(context, 403)
+        return _render_start(context, key, 403)
     code = None
     if context.survey.access_mode == "codes":
         typed = request.form.get("code", "")[:40]
         code = service.find_code(db.session, context.survey, typed) if typed.strip() else None
         if code is None:
             error = "code_unknown" if typed.strip() else "code_missing"
-            return _render_start(context, 403 if typed.strip() else 422, code=typed,
+            return _render_start(context, key, 403 if typed.strip() else 422, code=typed,
                                  code_error=error)
         if service.code_taken(db.session, code):
-            return _render_start(context, 409, code=typed, code_error="code_used")
-    draft = service.find_draft(db.draft_engine, context.survey, _draft_key(slug))
+            return _render_start(context, key, 409, code=typed, code_error="code_used")
+    draft = service.find_draft(db.drafts, context.survey, key)
     if draft is None or (code is not None and draft.code_id != code.id):
+        # A new draft gets a new key: the visitor key of the start page never becomes one.
         draft = service.start_draft(db.draft_engine, context.survey, code)
         if draft is None:
-            return _render_start(context, 409, code=request.form.get("code", "")[:40],
+            return _render_start(context, key, 409, code=request.form.get("code", "")[:40],
                                  code_error="code_used")
-    _remember_draft(slug, draft.key)
-    return redirect(_page_url(slug, service.resume_page(context.questionnaire, draft)))
+    response = redirect(_page_url(slug, service.resume_page(context.questionnaire, draft)))
+    visitor.keep_key(response, slug, draft.key)
+    return response
 
 
-def _draft_or_refuse(context: SurveyContext, index: int):
+def _draft_or_refuse(context: SurveyContext, key: str | None, index: int):
     """The resident's draft, or an error page (with status) explaining what to do."""
     if service.availability(context.survey) != "open":
-        return None, _render_start(context, 403)
+        return None, _start_page(context, key, 403)
     if not 0 <= index < len(context.questionnaire.pages):
         abort(404)
-    draft = service.find_draft(db.draft_engine, context.survey, _draft_key(context.survey.slug))
+    draft = service.find_draft(db.drafts, context.survey, key)
     if draft is None:
-        key = _draft_key(context.survey.slug)
         if key and service.was_completed(db.session, key):  # a second click on "Absenden"
             return None, redirect(url_for("survey.thanks", slug=context.survey.slug, already=1))
         return None, _render_message(context, "no_draft", 403)
@@ -170,7 +177,7 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     unanswered = not errors and not any(name in values for name in page.field_names())
     key = (context.survey.id, tuple(context.districts), index, lang,
            tuple(question.code for question in questions), position, len(visible), is_last)
-    return _shared_html(key if unanswered else None, lambda: render_template(
+    return _shared_html(key if unanswered else None, draft.key, lambda: render_template(
         "survey/page.html", context=context, page=page, number=index + 1,
         questions=questions, values=values, errors=errors or {}, position=position,
         total=len(visible), is_last=is_last, lang=lang, csrf=CSRF_MARK)), status
@@ -184,7 +191,7 @@ def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
 def page(slug: str, number: int):
     """One questionnaire page, filled with the answers given so far."""
     context = _context(slug)
-    draft, refusal = _draft_or_refuse(context, number - 1)
+    draft, refusal = _draft_or_refuse(context, visitor.read_key(slug), number - 1)
     if refusal:
         return refusal
     return _render_page(context, draft, number - 1, _values_from_answers(draft.answers))
@@ -195,7 +202,7 @@ def save_page(slug: str, number: int) -> Any:
     """Validate and keep this page's answers, then go back, forward or finish."""
     context = _context(slug)
     index = number - 1
-    draft, refusal = _draft_or_refuse(context, index)
+    draft, refusal = _draft_or_refuse(context, visitor.read_key(slug), index)
     if refusal:
         return refusal
     questionnaire = context.questionnaire
@@ -219,14 +226,14 @@ def save_page(slug: str, number: int) -> Any:
         return _render_page(context, draft, index, values, errors, status=422)
     following = service.next_page(questionnaire, merged, index)
     if following is not None:
-        service.save_answers(db.draft_engine, draft, merged, reached_page=following)
+        service.save_answers(db.drafts, draft, merged, reached_page=following)
         return redirect(_page_url(slug, following))
-    service.save_answers(db.draft_engine, draft, merged)
+    service.save_answers(db.drafts, draft, merged)
     return _finish(context, draft)
 
 
 def _go_back(context: SurveyContext, draft, index: int, answers: dict) -> HttpResponse:
-    service.save_answers(db.draft_engine, draft, answers)
+    service.save_answers(db.drafts, draft, answers)
     previous = service.previous_page(context.questionnaire, answers, index)
     if previous is None:
         return redirect(url_for("survey.start", slug=context.survey.slug))
@@ -238,9 +245,10 @@ def _finish(context: SurveyContext, draft) -> HttpResponse:
     if incomplete is not None:  # an earlier answer changed what is asked: ask it first
         return redirect(_page_url(context.survey.slug, incomplete))
     stored = service.complete(db.session, context, draft)
-    _forget_draft(context.survey.slug)
-    return redirect(url_for("survey.thanks", slug=context.survey.slug,
-                            already=None if stored else 1))
+    response = redirect(url_for("survey.thanks", slug=context.survey.slug,
+                                already=None if stored else 1))
+    visitor.drop_key(response, context.survey.slug)
+    return response
 
 
 @bp.get("/<slug>/thanks")

@@ -1,0 +1,111 @@
+"""Reading and saving residents' drafts on a database connection of each worker's own.
+
+Every page view reads a draft and every page post saves one. On that path SQLAlchemy's
+execution layer cost three times the database work itself (measured on PostgreSQL:
+0.25 ms of CPU for a read and a save through a pooled connection, 0.08 ms straight on
+the driver), so these two statements go to the DBAPI connection directly, in autocommit
+mode. Starting, completing and sealing drafts stay with SQLAlchemy.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+FIND_BY_KEY = ("SELECT id, key, code_id, answers, reached_page, started_at FROM response_draft"
+               " WHERE key = :key AND survey_id = :survey_id AND NOT completed")
+SAVE = "UPDATE response_draft SET answers = :answers, reached_page = :reached_page WHERE id = :id"
+
+
+def _for_driver(sql: str, dialect_name: str) -> str:
+    """``:name`` parameters suit sqlite3; psycopg wants ``%(name)s``."""
+    if dialect_name == "sqlite":
+        return sql
+    if dialect_name == "postgresql":
+        return re.sub(r":(\w+)", r"%(\1)s", sql)
+    raise NotImplementedError(f"drafts on {dialect_name}")
+
+
+class DraftStore:
+    """One autocommit connection per process and thread, taken out of ``engine``'s pool
+    (so that the engine's connect settings apply) and reconnected once if it was lost."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect = engine.dialect
+        self.sqlite = dialect.name == "sqlite"
+        self.find_sql = _for_driver(FIND_BY_KEY, dialect.name)
+        self.save_sql = _for_driver(SAVE, dialect.name)
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():  # new thread, or a forked worker
+            local.connection = None
+            local.pid = os.getpid()
+        if local.connection is None:
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours now: never handed back to the pool
+            connection = fairy.dbapi_connection
+            if self.sqlite:
+                connection.isolation_level = None  # autocommit
+            else:
+                connection.autocommit = True
+                connection.prepare_threshold = 0  # two statements, run again and again
+            local.connection = connection
+            with self._lock:
+                self._opened.append(connection)
+        return local.connection
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> Any:
+        for attempt in (0, 1):
+            connection = self._connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql, params)
+                return cursor
+            except self.engine.dialect.loaded_dbapi.Error as error:
+                if attempt or not self.engine.dialect.is_disconnect(error, connection, None):
+                    raise
+                self._forget(connection)  # the server went away: connect again
+        raise AssertionError("unreachable")
+
+    def _forget(self, connection: Any) -> None:
+        self._local.connection = None
+        with self._lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        try:
+            connection.close()
+        except Exception:  # nothing left to close
+            pass
+
+    def find(self, key: str, survey_id: int) -> tuple | None:
+        """(id, key, code_id, answers, reached_page, started_at) of the open draft."""
+        row = self._execute(self.find_sql, {"key": key, "survey_id": survey_id}).fetchone()
+        if row is None or not self.sqlite:
+            return row
+        # sqlite3 hands back the JSON and the timestamp as SQLAlchemy stored them: text.
+        return (*row[:3], json.loads(row[3]), row[4], datetime.fromisoformat(row[5]))
+
+    def save(self, draft_id: int, answers: dict[str, Any], reached_page: int) -> None:
+        self._execute(self.save_sql, {"id": draft_id, "answers": json.dumps(answers),
+                                      "reached_page": reached_page})
+
+    def close(self) -> None:
+        """Close every connection this store opened (tests dropping their database)."""
+        with self._lock:
+            for connection in self._opened:
+                try:
+                    connection.close()
+                except Exception:  # already gone with its server
+                    pass
+            self._opened.clear()
+        self._local = threading.local()

@@ -1,0 +1,74 @@
+"""The resident's key: one cookie per survey, and the CSRF token derived from it.
+
+Resident pages keep no Flask session (signing and re-signing it on every page view was a
+large part of a page's cost). The cookie holds a random 128-bit key instead: a visitor
+key from the start page on, and once the resident has begun, the key of their draft.
+Such a key cannot be guessed, so it needs no signature; whoever holds it holds the
+draft, exactly as with a session cookie.
+
+Every resident form carries HMAC(SECRET_KEY, key) as its CSRF token: a page on another
+site can neither read the cookie nor compute the token from it.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from flask import current_app, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response
+
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}\Z")
+CSRF_FIELD = "csrf_token"
+
+
+def cookie_name(slug: str) -> str:
+    return f"survey-{slug}"
+
+
+def cookie_path(slug: str) -> str:
+    return f"{request.script_root}/s/{slug}"
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)
+
+
+def read_key(slug: str) -> str | None:
+    """The key this browser holds for the survey, if any (anything malformed is none)."""
+    value = request.cookies.get(cookie_name(slug))
+    return value if value is not None and KEY_PATTERN.match(value) else None
+
+
+def keep_key(response: Response, slug: str, key: str) -> None:
+    """Lives until the browser is closed, as the data-protection notice says."""
+    response.set_cookie(cookie_name(slug), key, path=cookie_path(slug), httponly=True,
+                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+
+
+def drop_key(response: Response, slug: str) -> None:
+    response.delete_cookie(cookie_name(slug), path=cookie_path(slug), httponly=True,
+                           samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+
+
+def csrf_token(key: str) -> str:
+    mac = current_app.extensions.get("survey_csrf_mac")
+    if mac is None:
+        secret = current_app.secret_key
+        secret = secret.encode() if isinstance(secret, str) else secret
+        mac = current_app.extensions["survey_csrf_mac"] = hmac.new(
+            secret, b"survey-csrf:", hashlib.sha256)
+    token = mac.copy()
+    token.update(key.encode())
+    return token.hexdigest()
+
+
+def check_csrf(key: str | None) -> None:
+    """Refuse a form whose token does not belong to the key this browser holds."""
+    sent = request.form.get(CSRF_FIELD, "")
+    if key is None or not sent:
+        raise CSRFError("The CSRF token is missing.")
+    if not hmac.compare_digest(sent.encode(), csrf_token(key).encode()):
+        raise CSRFError("The CSRF token is invalid.")
