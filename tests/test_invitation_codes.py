@@ -74,8 +74,12 @@ def test_resume_on_another_device_and_code_gives_one_response(app, runner, codes
     assert "bereits abgeschlossen" in again.get_data(as_text=True)
     with app.app_context():
         [stored] = db.session.scalars(select(Response))
-        # Codes are marked used in batches; until then the completed draft blocks the code.
+        # Codes are marked used in batches; until then the completed draft blocks the code,
+        # holding neither the answers nor the key that the response was stored under.
         assert db.session.scalars(select(InvitationCode).where(InvitationCode.used)).all() == []
+        [waiting] = db.session.scalars(select(ResponseDraft))
+        assert waiting.completed and waiting.answers == {}
+        assert waiting.key != stored.submission_key
     assert runner.invoke(args=["responses", "seal", "kassel-2026"]).output.startswith("1 Codes")
     with app.app_context():
         used = db.session.scalars(select(InvitationCode).where(InvitationCode.used)).all()

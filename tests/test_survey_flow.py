@@ -231,9 +231,12 @@ def test_every_asset_is_served_by_the_app(client, survey):
         "<!doctype", "")
     with client.get("/static/app.css") as css:
         assert css.status_code == 200 and "url(" not in css.get_data(as_text=True)
+        assert css.headers["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" not in css.headers.get("Cache-Control", "")  # assets may be cached
     headers = client.get("/s/kassel-2026").headers
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers.getlist("Cache-Control") == ["no-store"]  # answers never from a cache
 
 
 @pytest.mark.parametrize("status, code, text", [

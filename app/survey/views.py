@@ -60,10 +60,9 @@ def _page_url(slug: str, index: int) -> str:
     return url_for("survey.page", slug=slug, number=index + 1)
 
 
-def _render_start(context: SurveyContext, key: str, status: int = 200,
-                  new_visitor: bool = False, **extra: Any):
+def _render_start(context: SurveyContext, key: str, status: int = 200, **extra: Any):
     """Start page; the common case (a new visitor, no code typed) is kept as HTML."""
-    draft = None if new_visitor else service.find_draft(db.drafts, context.survey, key)
+    draft = service.find_draft(db.drafts, context.survey, visitor.draft_key(key))
     availability = service.availability(context.survey)
     lang = current_language()
     cache_key = ("start", context.survey.id, availability, lang, request.path,
@@ -75,10 +74,10 @@ def _render_start(context: SurveyContext, key: str, status: int = 200,
                             **extra)), status
 
 
-def _shared_html(cache_key: tuple | None, key: str, render) -> str:
+def _shared_html(cache_key: tuple | None, key: str | None, render) -> str:
     """HTML that looks the same for every resident is kept per worker under
-    ``cache_key`` (None: personal, never kept); each resident's copy gets the CSRF token
-    of their ``key``."""
+    ``cache_key`` (None: personal, never kept); each resident's copy of a form gets the
+    CSRF token of their ``key``."""
     cache = current_app.extensions.setdefault("page_html", {})
     html = cache.get(cache_key) if cache_key is not None else None
     if html is None:
@@ -87,15 +86,15 @@ def _shared_html(cache_key: tuple | None, key: str, render) -> str:
             if len(cache) > 1024:
                 cache.clear()
             cache[cache_key] = html
-    return html.replace(CSRF_MARK, visitor.csrf_token(key))
+    return html if key is None else html.replace(CSRF_MARK, visitor.csrf_token(key))
 
 
 def _start_page(context: SurveyContext, key: str | None, status: int, **extra: Any):
     """The start page; a browser without a key for this survey gets one here."""
     if key is not None:
         return _render_start(context, key, status, **extra)
-    key = visitor.new_key()
-    response = make_response(_render_start(context, key, status, new_visitor=True, **extra))
+    key = visitor.new_visitor_key()
+    response = make_response(_render_start(context, key, status, **extra))
     visitor.keep_key(response, context.survey.slug, key)
     return response
 
@@ -126,7 +125,7 @@ def begin(slug: str):
                                  code_error=error)
         if service.code_taken(db.session, code):
             return _render_start(context, key, 409, code=typed, code_error="code_used")
-    draft = service.find_draft(db.drafts, context.survey, key)
+    draft = service.find_draft(db.drafts, context.survey, visitor.draft_key(key))
     if draft is None or (code is not None and draft.code_id != code.id):
         # A new draft gets a new key: the visitor key of the start page never becomes one.
         draft = service.start_draft(db.draft_engine, context.survey, code)
@@ -144,6 +143,7 @@ def _draft_or_refuse(context: SurveyContext, key: str | None, index: int):
         return None, _start_page(context, key, 403)
     if not 0 <= index < len(context.questionnaire.pages):
         abort(404)
+    key = visitor.draft_key(key)
     draft = service.find_draft(db.drafts, context.survey, key)
     if draft is None:
         if key and service.was_completed(db.session, key):  # a second click on "Absenden"
@@ -228,8 +228,7 @@ def save_page(slug: str, number: int) -> Any:
     if following is not None:
         service.save_answers(db.drafts, draft, merged, reached_page=following)
         return redirect(_page_url(slug, following))
-    service.save_answers(db.drafts, draft, merged)
-    return _finish(context, draft)
+    return _finish(context, draft, merged)
 
 
 def _go_back(context: SurveyContext, draft, index: int, answers: dict) -> HttpResponse:
@@ -240,11 +239,13 @@ def _go_back(context: SurveyContext, draft, index: int, answers: dict) -> HttpRe
     return redirect(_page_url(context.survey.slug, previous))
 
 
-def _finish(context: SurveyContext, draft) -> HttpResponse:
-    incomplete = context.questionnaire.missing_required(draft.answers)
+def _finish(context: SurveyContext, draft, answers: dict) -> HttpResponse:
+    incomplete = context.questionnaire.missing_required(answers)
     if incomplete is not None:  # an earlier answer changed what is asked: ask it first
+        service.save_answers(db.drafts, draft, answers)
         return redirect(_page_url(context.survey.slug, incomplete))
-    stored = service.complete(db.session, context, draft)
+    draft.answers = answers  # stored with the response, no separate save first
+    stored = service.complete(db.engine, context, draft)
     response = redirect(url_for("survey.thanks", slug=context.survey.slug,
                                 already=None if stored else 1))
     visitor.drop_key(response, context.survey.slug)
@@ -255,5 +256,7 @@ def _finish(context: SurveyContext, draft) -> HttpResponse:
 def thanks(slug: str):
     """Thank-you page after the last page."""
     context = _context(slug)
-    return render_template("survey/thanks.html", context=context,
-                           already=request.args.get("already") == "1", lang=current_language())
+    already = request.args.get("already") == "1"
+    lang = current_language()
+    return _shared_html(("thanks", context.survey.id, already, lang), None, lambda: (
+        render_template("survey/thanks.html", context=context, already=already, lang=lang)))

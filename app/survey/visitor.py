@@ -2,9 +2,10 @@
 
 Resident pages keep no Flask session (signing and re-signing it on every page view was a
 large part of a page's cost). The cookie holds a random 128-bit key instead: a visitor
-key from the start page on, and once the resident has begun, the key of their draft.
-Such a key cannot be guessed, so it needs no signature; whoever holds it holds the
-draft, exactly as with a session cookie.
+key ("v" and 32 hex digits) from the start page on, and once the resident has begun, the
+key of their draft (32 hex digits, never a former visitor key). Such a key cannot be
+guessed, so it needs no signature; whoever holds it holds the draft, exactly as with a
+session cookie. A visitor key is never looked up in the database.
 
 Every resident form carries HMAC(SECRET_KEY, key) as its CSRF token: a page on another
 site can neither read the cookie nor compute the token from it.
@@ -20,7 +21,8 @@ from flask import current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-KEY_PATTERN = re.compile(r"[0-9a-f]{32}\Z")
+KEY_PATTERN = re.compile(r"v?[0-9a-f]{32}\Z")
+VISITOR_MARK = "v"
 CSRF_FIELD = "csrf_token"
 
 
@@ -32,8 +34,13 @@ def cookie_path(slug: str) -> str:
     return f"{request.script_root}/s/{slug}"
 
 
-def new_key() -> str:
-    return secrets.token_hex(16)
+def new_visitor_key() -> str:
+    return VISITOR_MARK + secrets.token_hex(16)
+
+
+def draft_key(key: str | None) -> str | None:
+    """``key`` if it may be the key of a draft, else None (no key, or a visitor's)."""
+    return None if key is None or key.startswith(VISITOR_MARK) else key
 
 
 def read_key(slug: str) -> str | None:
