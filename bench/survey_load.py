@@ -8,16 +8,21 @@ What it measures, per database (SQLite and/or PostgreSQL):
    creates the open survey ``kassel-2026``).
 2. ``hello_rps``: a bare Flask hello-world app (bench/hello_app.py) under the same
    gunicorn settings (2 sync workers, no access log), ``GET /`` from ``--clients``
-   concurrent clients for ``--seconds``.
+   concurrent clients.
 3. ``page_rps``: the survey app under gunicorn; every client plays residents one after
    another, each with its own cookie jar: start page, "start" POST, then each page GET
    and POST (answers read from the page's HTML: a district, a random offered value per
    radio group, sometimes a number, text mostly empty) until the redirect to the
    thank-you page, which is fetched too. Every HTTP request of that flow counts;
    ``page_rps`` = survey requests / wall seconds, ``p95_ms`` over all of them.
-4. ``ratio`` = page_rps / hello_rps; ``submitted`` = completions the driver saw (a
-   redirect to the thank-you page), ``stored`` = online responses in the database
-   afterwards.
+   Before anything is measured, ``--warmup-flows`` complete responses (not counted)
+   take both workers through every page once.
+4. Both servers run side by side and take turns: ``--rounds`` rounds of hello-world load
+   and survey load, ``--seconds`` / ``--rounds`` each, so that a machine whose speed
+   drifts during the run (shared cores) weighs on the baseline and the survey alike.
+5. ``ratio`` = page_rps / hello_rps; ``submitted`` = completions the driver saw in the
+   measured rounds (a redirect to the thank-you page), ``stored`` = online responses the
+   database gained in those rounds.
 
 The load is driven from this process (threads with http.client, one connection object
 per client; gunicorn's sync workers close every connection, so that means one TCP
@@ -28,14 +33,15 @@ listed on stderr.
 Run from the repository root:
 
     .venv/bin/python bench/survey_load.py [--db both] [--seconds 20] [--clients 16]
+        [--rounds 4] [--warmup-flows 6]
 
 Progress goes to stderr; stdout gets one JSON line per database, last:
 
     {"db": "sqlite", "hello_rps": ..., "page_rps": ..., "ratio": ..., "p95_ms": ...,
      "submitted": ..., "stored": ..., <extra keys>}
 
-Extra keys after those: clients, seconds, workers, worker_class, errors (HTTP/connection
-errors of both phases), page_requests, hello_requests, p50_ms, hello_p95_ms, and CPU
+Extra keys after those: clients, seconds, rounds, workers, worker_class, errors
+(HTTP/connection errors of both kinds of load), page_requests, hello_requests, p50_ms, hello_p95_ms, and CPU
 milliseconds per request of the gunicorn processes (``*_server_cpu_ms``, from /proc;
 PostgreSQL's own backends are not included) and of this driver (``*_driver_cpu_ms``).
 On a machine whose cores are shared, the CPU figures are steadier than the rates.
@@ -499,6 +505,58 @@ def summarise(results: list[Stats]) -> tuple[int, int, list[float], int]:
             latencies, sum(stats.submitted for stats in results))
 
 
+@dataclass
+class Phase:
+    """One kind of load, summed over its rounds."""
+
+    kind: str
+    server: Gunicorn
+    requests: int = 0
+    errors: int = 0
+    submitted: int = 0
+    flows: int = 0
+    wall: float = 0.0
+    server_cpu: float = 0.0
+    driver_cpu: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    error_log: ErrorLog = field(default_factory=ErrorLog)
+
+    def run(self, clients: int, seconds: float) -> None:
+        server_cpu, driver_cpu = self.server.cpu_seconds(), time.process_time()
+        results, wall = run_phase(self.server.port, clients, seconds, self.kind,
+                                   self.error_log)
+        self.server_cpu += self.server.cpu_seconds() - server_cpu
+        self.driver_cpu += time.process_time() - driver_cpu
+        self.wall += wall
+        for stats in results:
+            self.requests += stats.requests
+            self.errors += stats.errors
+            self.submitted += stats.submitted
+            self.flows += stats.flows_started
+            self.latencies.extend(stats.latencies)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.wall if self.wall else float("nan")
+
+    def cpu_ms(self, seconds: float) -> float:
+        return per_request_ms(seconds, self.requests)
+
+
+def warm_survey(port: int, flows: int) -> None:
+    """Complete ``flows`` responses one after another, so that both workers have met
+    every page (templates compiled, statements prepared) before anything is measured."""
+    stats, errors = Stats(), ErrorLog()
+    client = Client(port)
+    try:
+        for index in range(flows):
+            Resident(client, stats, errors, random.Random(index), math.inf).run()
+    finally:
+        client.close()
+    if stats.errors:
+        raise RuntimeError(f"the warm-up flows failed ({stats.errors} errors, see above)")
+
+
 def run_database(kind: str, args: argparse.Namespace) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"survey-bench-{kind}-"))
     database = None
@@ -511,73 +569,65 @@ def run_database(kind: str, args: argparse.Namespace) -> dict:
         flask_cli(env, "db", "upgrade")
         flask_cli(env, "demo", "--responses", "0")
 
-        # Baseline: hello world under the same gunicorn settings.
+        # Both servers run side by side; only one of them gets load at any time.
         hello = Gunicorn("hello_app:app", env, ROOT / "bench", workdir / "hello.log",
                          args.workers, args.worker_class)
         servers.append(hello)
-        hello.wait_ready("/")
-        log(f"{kind}: hello-world phase, {args.clients} clients, {args.seconds:g} s")
-        hello_errors = ErrorLog()
-        server_cpu, driver_cpu = hello.cpu_seconds(), time.process_time()
-        results, wall = run_phase(hello.port, args.clients, args.seconds, "hello", hello_errors)
-        hello_server_cpu = hello.cpu_seconds() - server_cpu
-        hello_driver_cpu = time.process_time() - driver_cpu
-        hello.stop()
-        servers.remove(hello)
-        hello_requests, hello_error_count, hello_latencies, _ = summarise(results)
-        hello_rps = hello_requests / wall
-        log(f"{kind}: hello {hello_requests} requests in {wall:.1f} s = {hello_rps:.0f}/s, "
-            f"p95 {percentile(hello_latencies, 0.95) * 1000:.1f} ms, "
-            f"{hello_error_count} errors; CPU per request: server "
-            f"{per_request_ms(hello_server_cpu, hello_requests):.2f} ms, driver "
-            f"{per_request_ms(hello_driver_cpu, hello_requests):.2f} ms")
-
-        # The survey app.
         survey = Gunicorn(args.app_spec, env, ROOT, workdir / "survey.log",
                           args.workers, args.worker_class)
         servers.append(survey)
+        hello.wait_ready("/")
         survey.wait_ready(START_PATH)
-        log(f"{kind}: survey phase, {args.clients} clients, {args.seconds:g} s")
-        survey_errors = ErrorLog()
-        server_cpu, driver_cpu = survey.cpu_seconds(), time.process_time()
-        results, wall = run_phase(survey.port, args.clients, args.seconds, "survey",
-                                  survey_errors)
-        page_server_cpu = survey.cpu_seconds() - server_cpu
-        page_driver_cpu = time.process_time() - driver_cpu
-        survey.stop()
-        servers.remove(survey)
-        page_requests, page_error_count, latencies, submitted = summarise(results)
-        flows = sum(stats.flows_started for stats in results)
-        stored = database.count_stored()
-        page_rps = page_requests / wall
-        p95_ms = percentile(latencies, 0.95) * 1000
-        log(f"{kind}: survey {page_requests} requests in {wall:.1f} s = {page_rps:.0f}/s, "
-            f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p95 {p95_ms:.1f} ms, "
-            f"{flows} flows started, {submitted} submitted, {stored} stored, "
-            f"{page_error_count} errors; CPU per request: server "
-            f"{per_request_ms(page_server_cpu, page_requests):.2f} ms, driver "
-            f"{per_request_ms(page_driver_cpu, page_requests):.2f} ms")
+        warm_survey(survey.port, args.warmup_flows)
+        stored_before = database.count_stored()
+
+        # Rounds of hello-world and survey load in turn: a machine whose speed drifts
+        # (shared cores) then weighs on both alike.
+        baseline, load = Phase("hello", hello), Phase("survey", survey)
+        slice_seconds = args.seconds / args.rounds
+        log(f"{kind}: {args.rounds} rounds of {slice_seconds:g} s hello world and "
+            f"{slice_seconds:g} s survey, {args.clients} clients")
+        for _ in range(args.rounds):
+            baseline.run(args.clients, slice_seconds)
+            load.run(args.clients, slice_seconds)
+        for server in (hello, survey):
+            server.stop()
+            servers.remove(server)
+        stored = database.count_stored() - stored_before
+        p95_ms = percentile(load.latencies, 0.95) * 1000
+        log(f"{kind}: hello {baseline.requests} requests in {baseline.wall:.1f} s = "
+            f"{baseline.rps:.0f}/s, p95 {percentile(baseline.latencies, 0.95) * 1000:.1f} ms, "
+            f"{baseline.errors} errors; CPU per request: server "
+            f"{baseline.cpu_ms(baseline.server_cpu):.2f} ms, driver "
+            f"{baseline.cpu_ms(baseline.driver_cpu):.2f} ms")
+        log(f"{kind}: survey {load.requests} requests in {load.wall:.1f} s = "
+            f"{load.rps:.0f}/s, p50 {percentile(load.latencies, 0.5) * 1000:.1f} ms, "
+            f"p95 {p95_ms:.1f} ms, {load.flows} flows started, {load.submitted} submitted, "
+            f"{stored} stored, {load.errors} errors; CPU per request: server "
+            f"{load.cpu_ms(load.server_cpu):.2f} ms, driver "
+            f"{load.cpu_ms(load.driver_cpu):.2f} ms")
         return {
             "db": kind,
-            "hello_rps": round(hello_rps, 1),
-            "page_rps": round(page_rps, 1),
-            "ratio": round(page_rps / hello_rps, 3) if hello_rps else None,
+            "hello_rps": round(baseline.rps, 1),
+            "page_rps": round(load.rps, 1),
+            "ratio": round(load.rps / baseline.rps, 3) if baseline.rps else None,
             "p95_ms": rounded(p95_ms, 1),
-            "submitted": submitted,
+            "submitted": load.submitted,
             "stored": stored,
             "clients": args.clients,
             "seconds": args.seconds,
+            "rounds": args.rounds,
             "workers": args.workers,
             "worker_class": args.worker_class,
-            "errors": page_error_count + hello_error_count,
-            "page_requests": page_requests,
-            "hello_requests": hello_requests,
-            "p50_ms": rounded(percentile(latencies, 0.5) * 1000, 1),
-            "hello_p95_ms": rounded(percentile(hello_latencies, 0.95) * 1000, 1),
-            "page_server_cpu_ms": rounded(per_request_ms(page_server_cpu, page_requests), 3),
-            "hello_server_cpu_ms": rounded(per_request_ms(hello_server_cpu, hello_requests), 3),
-            "page_driver_cpu_ms": rounded(per_request_ms(page_driver_cpu, page_requests), 3),
-            "hello_driver_cpu_ms": rounded(per_request_ms(hello_driver_cpu, hello_requests), 3),
+            "errors": load.errors + baseline.errors,
+            "page_requests": load.requests,
+            "hello_requests": baseline.requests,
+            "p50_ms": rounded(percentile(load.latencies, 0.5) * 1000, 1),
+            "hello_p95_ms": rounded(percentile(baseline.latencies, 0.95) * 1000, 1),
+            "page_server_cpu_ms": rounded(load.cpu_ms(load.server_cpu), 3),
+            "hello_server_cpu_ms": rounded(baseline.cpu_ms(baseline.server_cpu), 3),
+            "page_driver_cpu_ms": rounded(load.cpu_ms(load.driver_cpu), 3),
+            "hello_driver_cpu_ms": rounded(baseline.cpu_ms(baseline.driver_cpu), 3),
         }
     finally:
         for server in servers:
@@ -608,7 +658,12 @@ def floors_met(result: dict) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--seconds", type=float, default=20.0, help="per phase (default 20)")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="measured seconds per kind of load, over all rounds (20)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="hello-world and survey load take turns this often (4)")
+    parser.add_argument("--warmup-flows", type=int, default=6,
+                        help="complete responses before measuring, not counted (6)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")

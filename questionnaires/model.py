@@ -338,11 +338,21 @@ class Questionnaire:
     intro: Text | None = None
     languages: tuple[str, ...] = ("de",)
     _variables: dict[str, Variable] = field(default_factory=dict, repr=False)
+    _plan: list[tuple[Condition | None, list[tuple[Condition | None, tuple[str, ...]]]]] = field(
+        default_factory=list, init=False, repr=False, compare=False)
+    _all_pages: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._variables = {variable.code: variable
                            for page in self.pages for question in page.questions
                            for variable in question.variables()}
+        # Every page post walks the questionnaire (drop_hidden_answers): walk a plan made
+        # once, in which only the conditions are left to evaluate.
+        self._plan = [(page.show_if, [(question.show_if, question.field_names())
+                                      for question in page.questions])
+                      for page in self.pages]
+        self._all_pages = None if any(page.show_if for page in self.pages) else list(
+            range(len(self.pages)))
 
     @property
     def variables(self) -> dict[str, Variable]:
@@ -350,6 +360,8 @@ class Questionnaire:
         return self._variables
 
     def visible_page_indexes(self, answers: Answers) -> list[int]:
+        if self._all_pages is not None:  # no page has a condition
+            return list(self._all_pages)
         return [index for index, page in enumerate(self.pages) if page.visible(answers)]
 
     def drop_hidden_answers(self, answers: Answers) -> dict[str, Any]:
@@ -359,13 +371,14 @@ class Questionnaire:
         settles visibility even when an earlier answer was changed via Back.
         """
         kept: dict[str, Any] = {}
-        for page in self.pages:
-            if not page.visible(kept):
+        for page_condition, questions in self._plan:
+            if page_condition is not None and not page_condition.holds(kept):
                 continue
-            for question in page.questions:
-                if question.visible(kept):
-                    kept.update({name: answers[name] for name in question.field_names()
-                                 if name in answers})
+            for condition, names in questions:
+                if condition is None or condition.holds(kept):
+                    for name in names:
+                        if name in answers:
+                            kept[name] = answers[name]
         return kept
 
     def missing_required(self, answers: Answers) -> int | None:
