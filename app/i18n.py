@@ -101,6 +101,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                  "Your session has expired or was not started. Please begin on the start "
                  "page."),
     "to_start": ("Zur Startseite der Befragung", "To the start page of the survey"),
+    "changed_elsewhere": ("Ihre Angaben wurden gerade an einem anderen Gerät geändert. Es "
+                          "wurde nichts gespeichert; bitte prüfen Sie die Seite noch einmal.",
+                          "Your answers were just changed on another device. Nothing was "
+                          "saved; please check the page again."),
     "unknown_field": ("Das Formular enthielt ein unbekanntes Feld „{field}“. Es wurde nichts "
                       "gespeichert.",
                       "The form contained an unknown field “{field}”. Nothing was saved."),

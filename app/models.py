@@ -131,6 +131,10 @@ class ResponseDraft(Base):
     # is sealed (see survey.service.seal_completed): it blocks the code meanwhile.
     completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # One up with every saved page: a save based on an older state is refused and redone
+    # on the current one (two devices with one code), and a worker may reuse a draft it
+    # read before as long as the resident's cookie names the same revision.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Response(Base):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from questionnaires import Questionnaire, load_questionnaire_text
 
 from ..models import District, InvitationCode, Response, ResponseDraft, Survey, today, utc_now
-from .draft_store import DraftStore
+from .draft_store import Draft, DraftStore
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: nothing a resident could misread in a printed letter.
 CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -129,22 +129,10 @@ def find_code(session: Session, survey: Survey | SurveyInfo, code: str) -> Invit
 
 # --- drafts -------------------------------------------------------------------
 
-@dataclass
-class Draft:
-    """A resident's progress as read from the database (a plain snapshot: the hot path
-    of every page view stays clear of ORM bookkeeping)."""
-
-    id: int
-    key: str
-    code_id: int | None
-    answers: dict[str, Any]
-    reached_page: int
-    started_at: datetime
-
-
 # Built once: composing SQL expressions costs more than running them on every page view.
 _DRAFTS = select(ResponseDraft.id, ResponseDraft.key, ResponseDraft.code_id,
-                 ResponseDraft.answers, ResponseDraft.reached_page, ResponseDraft.started_at)
+                 ResponseDraft.answers, ResponseDraft.reached_page, ResponseDraft.started_at,
+                 ResponseDraft.revision)
 DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"),
                               ResponseDraft.completed.is_(False))
 
@@ -179,7 +167,7 @@ def start_draft(bind: Engine | Session, survey: Survey | SurveyInfo,
         if existing is not None:
             return existing
     draft = Draft(id=0, key=uuid.uuid4().hex, code_id=code.id if code else None, answers={},
-                  reached_page=0, started_at=utc_now())
+                  reached_page=0, started_at=utc_now(), revision=0)
     try:
         with _autocommit(bind) as connection:
             draft.id = connection.execute(
@@ -191,12 +179,10 @@ def start_draft(bind: Engine | Session, survey: Survey | SurveyInfo,
     return draft
 
 
-def find_draft(store: DraftStore, survey: Survey | SurveyInfo, key: str | None
-               ) -> Draft | None:
-    if not key:
-        return None
-    row = store.find(key, survey.id)
-    return Draft(*row) if row is not None else None
+def find_draft(store: DraftStore, survey: Survey | SurveyInfo, key: str | None,
+               revision: int | None = None) -> Draft | None:
+    """The open draft with this key (see DraftStore.find for ``revision``)."""
+    return store.find(survey.id, key, revision) if key else None
 
 
 def was_completed(session: Session, draft_key: str) -> bool:
@@ -224,13 +210,14 @@ def merge_page_answers(questionnaire: Questionnaire, draft: Draft, page_index: i
     return questionnaire.drop_hidden_answers(answers)
 
 
-def save_answers(store: DraftStore, draft: Draft, answers: dict[str, Any],
-                 reached_page: int | None = None) -> None:
-    """Keep a page's answers. A plain UPDATE: if another tab has just completed and
-    removed this draft, it changes nothing, and completing it again is refused."""
+def save_answers(store: DraftStore, survey: Survey | SurveyInfo, draft: Draft,
+                 answers: dict[str, Any], reached_page: int | None = None) -> bool:
+    """Keep a page's answers on top of the draft's revision. False, with nothing saved,
+    if the draft changed since it was read (another device) or is gone (completed in
+    another tab): the caller reads it again and decides anew."""
     reached = draft.reached_page if reached_page is None else max(draft.reached_page,
                                                                    reached_page)
-    store.save(draft.id, answers, reached)
+    return store.save(survey.id, draft, answers, reached)
     draft.answers = answers
     draft.reached_page = reached
 
@@ -248,7 +235,9 @@ def previous_page(questionnaire: Questionnaire, answers: dict[str, Any], before:
 
 _DRAFT_TABLE = ResponseDraft.__table__
 _RESPONSE_TABLE = Response.__table__
-_OPEN = (_DRAFT_TABLE.c.id == bindparam("draft_id"), _DRAFT_TABLE.c.completed.is_(False))
+# The draft as the resident last saw it: not completed, and at the same revision.
+_OPEN = (_DRAFT_TABLE.c.id == bindparam("draft_id"), _DRAFT_TABLE.c.completed.is_(False),
+         _DRAFT_TABLE.c.revision == bindparam("draft_revision"))
 # How a draft ends: an open-link draft goes; a code's draft is emptied, re-keyed and kept,
 # marked completed, until its code is sealed.
 _END_DRAFT = {False: delete(_DRAFT_TABLE).where(*_OPEN),
@@ -280,9 +269,9 @@ class _AlreadyCompleted(Exception):
 def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
     """Store the response atomically with the end of its draft.
 
-    Returns False when this draft was already completed (double submit, second tab):
-    the unique submission key and the draft's state make the second attempt fail
-    without storing anything.
+    Returns False, storing nothing, when the draft is no longer as ``draft`` shows it:
+    already completed (double submit, second tab; the unique submission key guards this
+    too) or changed since at another device (then its revision has moved on).
 
     The invitation code itself is not touched here: a row written in the same
     transaction as the response could be paired with it later (PostgreSQL stamps both
@@ -299,7 +288,8 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
                 "source": "online", "completed_on": today(),
                 "duration_minutes": max(0, round((utc_now() - started).total_seconds() / 60)),
                 "submission_key": draft.key}
-    ending = {"draft_id": draft.id, "new_key": uuid.uuid4().hex}
+    ending = {"draft_id": draft.id, "draft_revision": draft.revision,
+              "new_key": uuid.uuid4().hex}
     try:
         if engine.dialect.name == "postgresql":
             params = ending | {f"response_{name}": value for name, value in response.items()}

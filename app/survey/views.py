@@ -132,19 +132,26 @@ def begin(slug: str):
         if draft is None:
             return _render_start(context, key, 409, code=request.form.get("code", "")[:40],
                                  code_error="code_used")
-    response = redirect(_page_url(slug, service.resume_page(context.questionnaire, draft)))
-    visitor.keep_key(response, slug, draft.key)
+    return _with_draft(redirect(_page_url(slug, service.resume_page(context.questionnaire,
+                                                                    draft))), slug, draft)
+
+
+def _with_draft(response, slug: str, draft) -> HttpResponse:
+    """``response``, telling the browser its draft's key and current revision."""
+    response = make_response(response)
+    visitor.keep_key(response, slug, draft.key, draft.revision)
     return response
 
 
-def _draft_or_refuse(context: SurveyContext, key: str | None, index: int):
+def _draft_or_refuse(context: SurveyContext, key: str | None, index: int,
+                     revision: int | None = None):
     """The resident's draft, or an error page (with status) explaining what to do."""
     if service.availability(context.survey) != "open":
         return None, _start_page(context, key, 403)
     if not 0 <= index < len(context.questionnaire.pages):
         abort(404)
     key = visitor.draft_key(key)
-    draft = service.find_draft(db.drafts, context.survey, key)
+    draft = service.find_draft(db.drafts, context.survey, key, revision)
     if draft is None:
         if key and service.was_completed(db.session, key):  # a second click on "Absenden"
             return None, redirect(url_for("survey.thanks", slug=context.survey.slug, already=1))
@@ -191,20 +198,39 @@ def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
 def page(slug: str, number: int):
     """One questionnaire page, filled with the answers given so far."""
     context = _context(slug)
-    draft, refusal = _draft_or_refuse(context, visitor.read_key(slug), number - 1)
+    key, revision = visitor.read_cookie(slug)
+    draft, refusal = _draft_or_refuse(context, key, number - 1, revision)
     if refusal:
         return refusal
-    return _render_page(context, draft, number - 1, _values_from_answers(draft.answers))
+    shown = _render_page(context, draft, number - 1, _values_from_answers(draft.answers))
+    # Changed at another device since this browser last saw it: name the new revision.
+    return shown if draft.revision == revision else _with_draft(shown, slug, draft)
+
+
+# What a page post returns when the draft changed under it: read it again, try again.
+_STALE = object()
+ATTEMPTS = 3
 
 
 @bp.post("/<slug>/page/<int:number>")
 def save_page(slug: str, number: int) -> Any:
     """Validate and keep this page's answers, then go back, forward or finish."""
     context = _context(slug)
-    index = number - 1
-    draft, refusal = _draft_or_refuse(context, visitor.read_key(slug), index)
-    if refusal:
-        return refusal
+    key, revision = visitor.read_cookie(slug)
+    for attempt in range(ATTEMPTS):
+        # First the draft as this browser last saw it (perhaps still in memory), then
+        # as the database has it now.
+        draft, refusal = _draft_or_refuse(context, key, number - 1,
+                                          revision if attempt == 0 else None)
+        if refusal:
+            return refusal
+        outcome = _take_page(context, draft, number - 1)
+        if outcome is not _STALE:
+            return outcome
+    return _render_message(context, "changed_elsewhere", 409, draft=draft)
+
+
+def _take_page(context: SurveyContext, draft, index: int) -> Any:
     questionnaire = context.questionnaire
     unknown = sorted(set(request.form) - questionnaire.pages[index].field_names() - CONTROL_FIELDS)
     if unknown:
@@ -218,37 +244,43 @@ def save_page(slug: str, number: int) -> Any:
         # Back keeps what is valid on this page (and the old answer where the new one is
         # not), without complaining about the rest.
         answers.update({name: draft.answers[name] for name in errors if name in draft.answers})
-        return _go_back(context, draft, index,
-                        service.merge_page_answers(questionnaire, draft, index, answers))
+        merged = service.merge_page_answers(questionnaire, draft, index, answers)
+        previous = service.previous_page(questionnaire, merged, index)
+        target = (url_for("survey.start", slug=context.survey.slug) if previous is None
+                  else _page_url(context.survey.slug, previous))
+        return _saved(context, draft, merged, target)
     merged = service.merge_page_answers(questionnaire, draft, index, answers)
     if errors:
         values = {name: request.form.getlist(name) for name in request.form}
         return _render_page(context, draft, index, values, errors, status=422)
     following = service.next_page(questionnaire, merged, index)
     if following is not None:
-        service.save_answers(db.drafts, draft, merged, reached_page=following)
-        return redirect(_page_url(slug, following))
+        return _saved(context, draft, merged, _page_url(context.survey.slug, following),
+                      reached_page=following)
+    incomplete = questionnaire.missing_required(merged)
+    if incomplete is not None:  # an earlier answer changed what is asked: ask it first
+        return _saved(context, draft, merged, _page_url(context.survey.slug, incomplete))
     return _finish(context, draft, merged)
 
 
-def _go_back(context: SurveyContext, draft, index: int, answers: dict) -> HttpResponse:
-    service.save_answers(db.drafts, draft, answers)
-    previous = service.previous_page(context.questionnaire, answers, index)
-    if previous is None:
-        return redirect(url_for("survey.start", slug=context.survey.slug))
-    return redirect(_page_url(context.survey.slug, previous))
+def _saved(context: SurveyContext, draft, answers: dict, target: str,
+           reached_page: int | None = None) -> Any:
+    """Save and go on to ``target``; _STALE if the draft changed in the meantime."""
+    if not service.save_answers(db.drafts, context.survey, draft, answers, reached_page):
+        return _STALE
+    return _with_draft(redirect(target), context.survey.slug, draft)
 
 
-def _finish(context: SurveyContext, draft, answers: dict) -> HttpResponse:
-    incomplete = context.questionnaire.missing_required(answers)
-    if incomplete is not None:  # an earlier answer changed what is asked: ask it first
-        service.save_answers(db.drafts, draft, answers)
-        return redirect(_page_url(context.survey.slug, incomplete))
-    draft.answers = answers  # stored with the response, no separate save first
+def _finish(context: SurveyContext, draft, answers: dict) -> Any:
+    """Store the response (no separate save of the last page first)."""
+    draft.answers = answers
+    slug = context.survey.slug
     stored = service.complete(db.engine, context, draft)
-    response = redirect(url_for("survey.thanks", slug=context.survey.slug,
-                                already=None if stored else 1))
-    visitor.drop_key(response, context.survey.slug)
+    db.drafts.forget(context.survey.id, draft.key)
+    if not stored and service.find_draft(db.drafts, context.survey, draft.key) is not None:
+        return _STALE  # still open: it had changed at another device
+    response = redirect(url_for("survey.thanks", slug=slug, already=None if stored else 1))
+    visitor.drop_key(response, slug)
     return response
 
 

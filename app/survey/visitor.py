@@ -5,7 +5,8 @@ large part of a page's cost). The cookie holds a random 128-bit key instead: a v
 key ("v" and 32 hex digits) from the start page on, and once the resident has begun, the
 key of their draft (32 hex digits, never a former visitor key). Such a key cannot be
 guessed, so it needs no signature; whoever holds it holds the draft, exactly as with a
-session cookie. A visitor key is never looked up in the database.
+session cookie. A visitor key is never looked up in the database. After a dot, the
+cookie names the draft's revision the resident was last given (see DraftStore).
 
 Every resident form carries HMAC(SECRET_KEY, key) as its CSRF token: a page on another
 site can neither read the cookie nor compute the token from it.
@@ -21,7 +22,7 @@ from flask import current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-KEY_PATTERN = re.compile(r"v?[0-9a-f]{32}\Z")
+COOKIE_PATTERN = re.compile(r"(v?[0-9a-f]{32})(?:\.([0-9]{1,9}))?\Z")
 VISITOR_MARK = "v"
 CSRF_FIELD = "csrf_token"
 
@@ -43,15 +44,24 @@ def draft_key(key: str | None) -> str | None:
     return None if key is None or key.startswith(VISITOR_MARK) else key
 
 
+def read_cookie(slug: str) -> tuple[str | None, int | None]:
+    """The key this browser holds for the survey and the revision it names, if any
+    (anything malformed is none)."""
+    match = COOKIE_PATTERN.match(request.cookies.get(cookie_name(slug), ""))
+    if match is None:
+        return None, None
+    key, revision = match.groups()
+    return key, int(revision) if revision is not None else None
+
+
 def read_key(slug: str) -> str | None:
-    """The key this browser holds for the survey, if any (anything malformed is none)."""
-    value = request.cookies.get(cookie_name(slug))
-    return value if value is not None and KEY_PATTERN.match(value) else None
+    return read_cookie(slug)[0]
 
 
-def keep_key(response: Response, slug: str, key: str) -> None:
+def keep_key(response: Response, slug: str, key: str, revision: int | None = None) -> None:
     """Lives until the browser is closed, as the data-protection notice says."""
-    response.set_cookie(cookie_name(slug), key, path=cookie_path(slug), httponly=True,
+    value = key if revision is None else f"{key}.{revision}"
+    response.set_cookie(cookie_name(slug), value, path=cookie_path(slug), httponly=True,
                         samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
