@@ -27,6 +27,11 @@ STANDARD_ANSWERS: dict[int, dict[str, Any]] = {
 }
 
 
+def is_checked(html: str, name: str, value: str) -> bool:
+    """Whether the page offers ``value`` for ``name`` as chosen."""
+    return re.search(rf'name="{name}" value="{value}"\s*checked', html) is not None
+
+
 def csrf_token(html: str) -> str:
     match = CSRF_PATTERN.search(html)
     assert match, "no CSRF token in page"

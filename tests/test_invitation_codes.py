@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from app.extensions import db
 from app.models import InvitationCode, Response, ResponseDraft, Survey
 from app.survey import service
 
-from .resident import STANDARD_ANSWERS, Resident
+from .resident import STANDARD_ANSWERS, Resident, is_checked
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def test_resume_on_another_device_and_code_gives_one_response(app, runner, codes
     resumed = laptop.start(code=codes[0])
     assert resumed.headers["Location"].endswith("/page/3")
     page2 = laptop.page(2).get_data(as_text=True)
-    assert re.search(r'name="safety_night" value="3"\s+checked', page2)
+    assert is_checked(page2, "safety_night", "3")
     number = 3
     while True:
         answer = laptop.post(number, STANDARD_ANSWERS.get(number, {}))
