@@ -4,10 +4,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timezone
 from functools import lru_cache
 from typing import Any
 
