@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from questionnaires import load_questionnaire_file, load_questionnaire_text
 
+from . import audit
 from .models import District, Municipality, PopulationCell, Survey
+from .survey.service import seal_completed
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 ACCESS_MODES = ("open", "codes")
@@ -121,3 +123,15 @@ def set_survey_status(survey: Survey, status: str) -> None:
         raise SetupError(f"Die Befragung '{survey.slug}' ist '{survey.status}' und kann nicht "
                          f"auf '{status}' gesetzt werden.")
     survey.status = status
+
+
+def change_survey_status(session: Session, survey: Survey, status: str,
+                         actor: str | None) -> None:
+    """Open or close a wave with its audit entry, committed. Closing seals the codes of
+    all completed drafts at once: no more answers can come to complete a batch."""
+    set_survey_status(survey, status)
+    audit.record(session, f"survey_{status}", survey.slug, user_email=actor,
+                 municipality_id=survey.municipality_id)
+    session.commit()
+    if status == "closed":
+        seal_completed(session, minimum=1, survey_id=survey.id)

@@ -17,10 +17,10 @@ from ..auth.access import (STAFF_ROLES, load_user, login_required, municipality_
                            survey_or_404)
 from ..extensions import db
 from ..models import Survey
-from ..municipal import (SetupError, create_survey_from_text, set_survey_dates,
-                         set_survey_status)
+from ..municipal import (SetupError, change_survey_status, create_survey_from_text,
+                         set_survey_dates)
 from ..paths import QUESTIONNAIRE_DIR
-from ..survey.service import SurveyContext, seal_completed, survey_context
+from ..survey.service import SurveyContext, survey_context
 from ..survey.views import forget_cached_survey
 from . import codes as codes_service
 from . import monitoring, responses_io
@@ -141,15 +141,10 @@ def change_status(slug: str):
     survey = survey_or_404(slug)
     status = request.form.get("status", "")
     try:
-        set_survey_status(survey, status)
+        change_survey_status(db.session, survey, status, g.user.email)
     except SetupError as error:
         flash(str(error))
         return redirect(url_for("survey_admin.detail", slug=slug))
-    audit.record(db.session, f"survey_{status}", slug, user_email=g.user.email,
-                 municipality_id=survey.municipality_id)
-    db.session.commit()
-    if status == "closed":
-        seal_completed(db.session, minimum=1, survey_id=survey.id)
     forget_cached_survey(slug)
     flash(f"Die Befragung ist jetzt {'geöffnet' if status == 'open' else 'geschlossen'}.")
     return redirect(url_for("survey_admin.detail", slug=slug))

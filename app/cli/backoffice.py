@@ -22,8 +22,8 @@ from ..backoffice.districts import import_districts
 from ..backoffice.tabular import TableError
 from ..extensions import db
 from ..models import Municipality, Survey
-from ..municipal import (SetupError, create_municipality, create_survey, set_min_n,
-                         set_survey_dates, set_survey_status)
+from ..municipal import (SetupError, change_survey_status, create_municipality, create_survey,
+                         set_min_n, set_survey_dates)
 from ..survey.service import seal_completed, survey_context
 
 CLI_ACTOR = "cli"
@@ -141,15 +141,9 @@ def surveys_create(municipality: str, slug: str, questionnaire: str, access: str
 def _change_status(slug: str, status: str) -> None:
     survey = survey_named(slug)
     try:
-        set_survey_status(survey, status)
+        change_survey_status(db.session, survey, status, CLI_ACTOR)
     except SetupError as error:
         fail(str(error))
-    if status == "closed":
-        db.session.commit()
-        seal_completed(db.session, minimum=1, survey_id=survey.id)
-    audit.record(db.session, f"survey_{status}", slug, user_email=CLI_ACTOR,
-                 municipality_id=survey.municipality_id)
-    db.session.commit()
     click.echo(f"Befragung '{slug}' ist jetzt {status}.")
 
 
