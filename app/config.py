@@ -56,6 +56,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # Over HTTPS only this host can set the back-office session cookie.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,  # uploads are checked at 5 MB with a message
         # Resident pages keep a survey's settings this long per worker process.
         "SURVEY_CACHE_SECONDS": float(os.environ.get("SURVEY_CACHE_SECONDS", "5")),

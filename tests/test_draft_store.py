@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.extensions import db
-from app.models import ResponseDraft, Survey
-from app.survey import service
+from app.models import Response, ResponseDraft, Survey
+from app.survey import draft_store, service
+from app.survey.views import cached_survey
 
 from .resident import STANDARD_ANSWERS, Resident, csrf_token
 
@@ -23,19 +25,24 @@ def test_answers_saved_on_the_driver_read_back_through_the_orm(app, client, surv
         assert draft.started_at is not None
 
 
-def test_a_lost_database_connection_is_renewed(app, client, survey):
-    if not app.config["DATABASE_URL"].startswith("postgresql"):
+def test_a_restarted_database_server_costs_no_resident_an_error(app, survey, is_postgresql):
+    """Every connection of the worker is gone (a restart): the store's own, and the
+    pooled ones it would take next."""
+    if not is_postgresql:
         pytest.skip("a server that drops connections: PostgreSQL only")
-    resident = Resident(client)
-    resident.start()
-    assert resident.page(1).status_code == 200
-    store = app.extensions["draft_store"]
-    backend = store._connection().info.backend_pid
+    residents = [Resident(app.test_client()) for _ in range(3)]
+    residents[0].start()
+    assert residents[0].page(1).status_code == 200  # the store has a connection of its own
+    for resident in residents[1:]:  # and the draft pool one more, to be handed out next
+        resident.start()
     with app.app_context():
-        db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        db.session.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         db.session.commit()
-    assert resident.post(1, STANDARD_ANSWERS[1]).status_code == 302
-    assert store._connection().info.backend_pid != backend
+    for resident in residents:
+        assert resident.post(1, STANDARD_ANSWERS[1]).status_code == 302
+        assert resident.page(2).status_code == 200
 
 
 @pytest.fixture
@@ -87,3 +94,66 @@ def test_the_cookie_names_the_revision_last_saved(client, survey):
 def draft_answers(app) -> dict:
     with app.app_context():
         return db.session.scalar(select(ResponseDraft)).answers
+
+
+def test_a_draft_completed_at_another_worker_is_not_shown_again(
+        app, survey, second_worker, monkeypatch):
+    with app.app_context():
+        coded = db.session.get(Survey, survey.id)
+        coded.access_mode = "codes"
+        [code] = service.new_codes(db.session, coded, 1)
+        db.session.commit()
+    phone, laptop = Resident(app.test_client()), Resident(second_worker.test_client())
+    phone.start(code=code)
+    for number in range(1, 10):
+        phone.post(number, STANDARD_ANSWERS[number])
+    laptop.start(code=code)
+    last_page = laptop.page(10)  # the second worker now holds the draft
+    token = csrf_token(last_page.get_data(as_text=True))
+    assert phone.post(10, STANDARD_ANSWERS[10]).headers["Location"].endswith("/thanks")
+    # A view trusts a draft held in memory only for the moment after a save (the
+    # redirect that follows it); later it asks the database, where the draft is done.
+    monkeypatch.setattr(draft_store, "VIEW_SECONDS", 0.0)
+    assert laptop.page(2).headers["Location"].endswith("/thanks?already=1")
+    # A post may start from the draft in memory: its save is refused, and the database
+    # says the draft is done.
+    response = laptop.client.post("/s/kassel-2026/page/10", data=dict(
+        STANDARD_ANSWERS[10], action="next", csrf_token=token))
+    assert response.headers["Location"].endswith("/thanks?already=1")
+    with app.app_context():
+        assert len(db.session.scalars(select(Response)).all()) == 1
+
+
+def test_a_key_planted_in_a_browser_stops_working_when_the_resident_begins(app, survey):
+    attacker = Resident(app.test_client())
+    attacker.start()
+    planted = attacker.key
+    victim = Resident(app.test_client())
+    victim.key = planted  # from a shared computer, or set by a sibling subdomain over HTTP
+    victim.start()
+    assert victim.key.split(".")[0] != planted.split(".")[0]
+    victim.post(1, STANDARD_ANSWERS[1])
+    victim.post(2, STANDARD_ANSWERS[2])
+    assert attacker.page(2).status_code == 403  # the planted key reaches nothing
+
+
+def test_over_https_the_key_is_a_host_only_cookie(app, client, survey):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    cookie = client.get("/s/kassel-2026").headers["Set-Cookie"]
+    assert cookie.startswith("__Host-survey-kassel-2026=v")
+    attributes = {part.strip().split("=")[0]: part for part in cookie.split(";")[1:]}
+    assert {"Secure", "HttpOnly", "Path"} <= set(attributes)
+    assert attributes["Path"].strip() == "Path=/" and "Domain" not in attributes
+
+
+def test_a_failed_store_is_an_error_not_an_earlier_submission(app, client, survey):
+    """Only a second submission of the same draft may end as "already saved"."""
+    resident = Resident(client)
+    resident.answer_all(stop_before=10)
+    with app.app_context():
+        cached_survey("kassel-2026").district_ids["11"] = 999_999  # no such district
+    with pytest.raises(IntegrityError):
+        resident.post(10, STANDARD_ANSWERS[10])
+    with app.app_context():
+        assert db.session.scalars(select(Response)).all() == []
+        assert db.session.scalars(select(ResponseDraft)).one().answers  # nothing lost

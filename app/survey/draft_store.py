@@ -10,7 +10,10 @@ Each save raises the draft's revision, and only a save based on the current revi
 succeeds (optimistic concurrency: two devices working on one code's draft never
 overwrite each other's pages with an older state). The resident's cookie names the
 revision they were last given, so a worker may answer from the drafts it read or saved
-itself while the revision still matches, without asking the database again.
+itself while the revision still matches, without asking the database again: a page post
+always (its save checks the revision), a page view only within VIEW_SECONDS (the page a
+post redirects to), since another worker may have completed or changed the draft since.
+Drafts leave memory after KEEP_SECONDS.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import json
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -30,6 +34,8 @@ FIND_BY_KEY = ("SELECT id, key, code_id, answers, reached_page, started_at, revi
 SAVE = ("UPDATE response_draft SET answers = :answers, reached_page = :reached_page,"
         " revision = revision + 1 WHERE id = :id AND revision = :revision AND NOT completed")
 RECENT_LIMIT = 5000  # drafts kept in memory per process, about 10 MB at most
+VIEW_SECONDS = 5.0
+KEEP_SECONDS = 900.0
 
 
 @dataclass
@@ -68,7 +74,9 @@ class DraftStore:
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()
-        self._recent: dict[tuple[int, str], Draft] = {}
+        # (survey id, key) -> (monotonic time kept, draft)
+        self._recent: dict[tuple[int, str], tuple[float, Draft]] = {}
+        self._next_sweep = time.monotonic() + KEEP_SECONDS
 
     def _connection(self) -> Any:
         local = self._local
@@ -99,7 +107,10 @@ class DraftStore:
             except self.engine.dialect.loaded_dbapi.Error as error:
                 if attempt or not self.engine.dialect.is_disconnect(error, connection, None):
                     raise
-                self._forget(connection)  # the server went away: connect again
+                # The server went away: so did the pooled connections, which would be
+                # handed out next. A fresh pool, then a fresh connection.
+                self._forget(connection)
+                self.engine.dispose()
         raise AssertionError("unreachable")
 
     def _forget(self, connection: Any) -> None:
@@ -112,13 +123,17 @@ class DraftStore:
         except Exception:  # nothing left to close
             pass
 
-    def find(self, survey_id: int, key: str, revision: int | None = None) -> Draft | None:
+    def find(self, survey_id: int, key: str, revision: int | None = None,
+             for_save: bool = False) -> Draft | None:
         """The open draft with this key. ``revision``: the one the resident's cookie
-        names; a draft this process holds at that revision is not read again."""
+        names; a draft this process holds at that revision is not read again, if it is
+        to be saved (``for_save``: the save checks the revision) or was kept less than
+        VIEW_SECONDS ago."""
         if revision is not None:
-            known = self._recent.get((survey_id, key))
-            if known is not None and known.revision == revision:
-                return replace(known, answers=dict(known.answers))
+            kept = self._recent.get((survey_id, key))
+            if kept is not None and kept[1].revision == revision and (
+                    for_save or time.monotonic() - kept[0] < VIEW_SECONDS):
+                return replace(kept[1], answers=dict(kept[1].answers))
         row = self._execute(self.find_sql, {"key": key, "survey_id": survey_id}).fetchone()
         if row is None:
             self.forget(survey_id, key)
@@ -149,9 +164,15 @@ class DraftStore:
         self._recent.pop((survey_id, key), None)
 
     def _remember(self, survey_id: int, draft: Draft) -> None:
+        now = time.monotonic()
         if len(self._recent) >= RECENT_LIMIT:
             self._recent.clear()  # cheaper than an LRU, and a miss only costs one read
-        self._recent[(survey_id, draft.key)] = draft
+        elif now > self._next_sweep:
+            self._next_sweep = now + KEEP_SECONDS
+            for place in [place for place, (kept, _draft) in list(self._recent.items())
+                          if now - kept > KEEP_SECONDS]:
+                self._recent.pop(place, None)
+        self._recent[(survey_id, draft.key)] = (now, draft)
 
     def close(self) -> None:
         """Close every connection this store opened (tests dropping their database)."""

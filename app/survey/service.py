@@ -179,10 +179,33 @@ def start_draft(bind: Engine | Session, survey: Survey | SurveyInfo,
     return draft
 
 
+_REKEY = (update(ResponseDraft)
+          .where(ResponseDraft.id == bindparam("draft_id"),
+                 ResponseDraft.key == bindparam("old_key"), ResponseDraft.completed.is_(False))
+          .values(key=bindparam("new_key"), revision=ResponseDraft.revision + 1)
+          .returning(ResponseDraft.revision))
+
+
+def rekey_draft(bind: Engine, store: DraftStore, survey: Survey | SurveyInfo,
+                draft: Draft) -> Draft | None:
+    """Give ``draft`` a new key (and revision): a key that was in the browser before the
+    resident began, planted there by someone else, say, stops working. None if the draft
+    has gone in the meantime."""
+    new_key = uuid.uuid4().hex
+    with _autocommit(bind) as connection:
+        revision = connection.execute(_REKEY, {"draft_id": draft.id, "old_key": draft.key,
+                                               "new_key": new_key}).scalar()
+    store.forget(survey.id, draft.key)
+    if revision is None:
+        return None
+    draft.key, draft.revision = new_key, revision
+    return draft
+
+
 def find_draft(store: DraftStore, survey: Survey | SurveyInfo, key: str | None,
-               revision: int | None = None) -> Draft | None:
-    """The open draft with this key (see DraftStore.find for ``revision``)."""
-    return store.find(survey.id, key, revision) if key else None
+               revision: int | None = None, for_save: bool = False) -> Draft | None:
+    """The open draft with this key (see DraftStore.find for the other arguments)."""
+    return store.find(survey.id, key, revision, for_save) if key else None
 
 
 def was_completed(session: Session, draft_key: str) -> bool:
@@ -218,8 +241,6 @@ def save_answers(store: DraftStore, survey: Survey | SurveyInfo, draft: Draft,
     reached = draft.reached_page if reached_page is None else max(draft.reached_page,
                                                                    reached_page)
     return store.save(survey.id, draft, answers, reached)
-    draft.answers = answers
-    draft.reached_page = reached
 
 
 def next_page(questionnaire: Questionnaire, answers: dict[str, Any], after: int) -> int | None:
@@ -260,6 +281,9 @@ def _end_and_store(with_code: bool):
 
 
 _END_AND_STORE = {False: _end_and_store(False), True: _end_and_store(True)}
+# A code's ended draft written once more, in a transaction of its own.
+_RESTAMP = (update(_DRAFT_TABLE).where(_DRAFT_TABLE.c.id == bindparam("draft_id"))
+            .values(revision=_DRAFT_TABLE.c.revision + 1))
 
 
 class _AlreadyCompleted(Exception):
@@ -275,8 +299,10 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
 
     The invitation code itself is not touched here: a row written in the same
     transaction as the response could be paired with it later (PostgreSQL stamps both
-    with one transaction id). A code's draft is emptied, re-keyed and marked completed,
-    which blocks the code; seal_completed() marks codes used in batches.
+    with one transaction id, xmin). A code's draft is emptied, re-keyed and marked
+    completed, which blocks the code, and then written once more on its own, so that its
+    visible row no longer carries the response's transaction id; seal_completed() marks
+    codes used in batches and removes those drafts.
     """
     answers = context.questionnaire.drop_hidden_answers(draft.answers)
     started = draft.started_at
@@ -290,8 +316,9 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
                 "submission_key": draft.key}
     ending = {"draft_id": draft.id, "draft_revision": draft.revision,
               "new_key": uuid.uuid4().hex}
+    postgresql = engine.dialect.name == "postgresql"
     try:
-        if engine.dialect.name == "postgresql":
+        if postgresql:
             params = ending | {f"response_{name}": value for name, value in response.items()}
             with _autocommit(engine) as connection:
                 if connection.execute(_END_AND_STORE[with_code], params).first() is None:
@@ -301,9 +328,16 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
                 if connection.execute(_END_DRAFT[with_code], ending).rowcount != 1:
                     raise _AlreadyCompleted  # rolls back
                 connection.execute(_STORE_RESPONSE, response)
-    except (IntegrityError, _AlreadyCompleted):
+    except _AlreadyCompleted:
         return False
-    if draft.code_id is not None:
+    except IntegrityError as error:
+        if "submission_key" not in str(error.orig):
+            raise  # not a second submission: a real error, for the log
+        return False
+    if with_code:
+        if postgresql:
+            with _autocommit(engine) as connection:
+                connection.execute(_RESTAMP, {"draft_id": draft.id})
         with Session(engine) as session:
             seal_completed(session, minimum=SEAL_BATCH)
     return True

@@ -126,6 +126,8 @@ def begin(slug: str):
         if service.code_taken(db.session, code):
             return _render_start(context, key, 409, code=typed, code_error="code_used")
     draft = service.find_draft(db.drafts, context.survey, visitor.draft_key(key))
+    if draft is not None and (code is None or draft.code_id == code.id):
+        draft = service.rekey_draft(db.draft_engine, db.drafts, context.survey, draft)
     if draft is None or (code is not None and draft.code_id != code.id):
         # A new draft gets a new key: the visitor key of the start page never becomes one.
         draft = service.start_draft(db.draft_engine, context.survey, code)
@@ -144,14 +146,14 @@ def _with_draft(response, slug: str, draft) -> HttpResponse:
 
 
 def _draft_or_refuse(context: SurveyContext, key: str | None, index: int,
-                     revision: int | None = None):
+                     revision: int | None = None, for_save: bool = False):
     """The resident's draft, or an error page (with status) explaining what to do."""
     if service.availability(context.survey) != "open":
         return None, _start_page(context, key, 403)
     if not 0 <= index < len(context.questionnaire.pages):
         abort(404)
     key = visitor.draft_key(key)
-    draft = service.find_draft(db.drafts, context.survey, key, revision)
+    draft = service.find_draft(db.drafts, context.survey, key, revision, for_save)
     if draft is None:
         if key and service.was_completed(db.session, key):  # a second click on "Absenden"
             return None, redirect(url_for("survey.thanks", slug=context.survey.slug, already=1))
@@ -221,7 +223,7 @@ def save_page(slug: str, number: int) -> Any:
         # First the draft as this browser last saw it (perhaps still in memory), then
         # as the database has it now.
         draft, refusal = _draft_or_refuse(context, key, number - 1,
-                                          revision if attempt == 0 else None)
+                                          revision if attempt == 0 else None, for_save=True)
         if refusal:
             return refusal
         outcome = _take_page(context, draft, number - 1)

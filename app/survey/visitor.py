@@ -8,6 +8,11 @@ guessed, so it needs no signature; whoever holds it holds the draft, exactly as 
 session cookie. A visitor key is never looked up in the database. After a dot, the
 cookie names the draft's revision the resident was last given (see DraftStore).
 
+Over HTTPS (SESSION_COOKIE_SECURE, set in production) the cookie is a ``__Host-`` cookie:
+browsers take it only from this very host, over HTTPS, for the whole site, so neither a
+sibling subdomain nor a plain-HTTP page can plant a key in a resident's browser (session
+fixation). Beginning from the start page moreover gives a found draft a new key.
+
 Every resident form carries HMAC(SECRET_KEY, key) as its CSRF token: a page on another
 site can neither read the cookie nor compute the token from it.
 """
@@ -27,12 +32,16 @@ VISITOR_MARK = "v"
 CSRF_FIELD = "csrf_token"
 
 
+def _https() -> bool:
+    return current_app.config["SESSION_COOKIE_SECURE"]
+
+
 def cookie_name(slug: str) -> str:
-    return f"survey-{slug}"
+    return f"__Host-survey-{slug}" if _https() else f"survey-{slug}"
 
 
 def cookie_path(slug: str) -> str:
-    return f"{request.script_root}/s/{slug}"
+    return "/" if _https() else f"{request.script_root}/s/{slug}"
 
 
 def new_visitor_key() -> str:
@@ -62,12 +71,12 @@ def keep_key(response: Response, slug: str, key: str, revision: int | None = Non
     """Lives until the browser is closed, as the data-protection notice says."""
     value = key if revision is None else f"{key}.{revision}"
     response.set_cookie(cookie_name(slug), value, path=cookie_path(slug), httponly=True,
-                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+                        samesite="Lax", secure=_https())
 
 
 def drop_key(response: Response, slug: str) -> None:
     response.delete_cookie(cookie_name(slug), path=cookie_path(slug), httponly=True,
-                           samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+                           samesite="Lax", secure=_https())
 
 
 def csrf_token(key: str) -> str:
