@@ -5,7 +5,11 @@ application around them.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, Response, current_app, g, request
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANGUAGES = ("de", "en")
 # A preference, not a secret: a plain cookie (until the browser is closed) keeps resident
@@ -131,9 +135,15 @@ def current_language() -> str:
     if lang is None:
         lang = request.cookies.get(LANGUAGE_COOKIE)
         if lang not in LANGUAGES:
-            lang = request.accept_languages.best_match(LANGUAGES) or "de"
+            lang = _preferred(request.headers.get("Accept-Language", ""))
         g.lang = lang
     return lang
+
+
+@lru_cache(maxsize=512)
+def _preferred(accept_language: str) -> str:
+    """German unless the browser prefers English (browsers send few distinct headers)."""
+    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES) or "de"
 
 
 def translate(key: str, **params: object) -> str:
@@ -144,6 +154,8 @@ def translate(key: str, **params: object) -> str:
 
 def take_language_choice() -> None:
     """``?lang=en`` on any page switches the language (a plain link, no JavaScript)."""
+    if b"lang=" not in request.query_string:  # most requests: no need to parse the query
+        return
     lang = request.args.get("lang")
     if lang in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != lang:
         g.lang = g.new_language_cookie = lang

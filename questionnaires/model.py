@@ -340,7 +340,8 @@ class Questionnaire:
     _variables: dict[str, Variable] = field(default_factory=dict, repr=False)
     _plan: list[tuple[Condition | None, list[tuple[Condition | None, tuple[str, ...]]]]] = field(
         default_factory=list, init=False, repr=False, compare=False)
-    _all_pages: list[int] | None = field(default=None, init=False, repr=False, compare=False)
+    _page_conditions: list[tuple[int, Condition | None]] = field(
+        default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._variables = {variable.code: variable
@@ -351,8 +352,7 @@ class Questionnaire:
         self._plan = [(page.show_if, [(question.show_if, question.field_names())
                                       for question in page.questions])
                       for page in self.pages]
-        self._all_pages = None if any(page.show_if for page in self.pages) else list(
-            range(len(self.pages)))
+        self._page_conditions = [(index, page.show_if) for index, page in enumerate(self.pages)]
 
     @property
     def variables(self) -> dict[str, Variable]:
@@ -360,9 +360,8 @@ class Questionnaire:
         return self._variables
 
     def visible_page_indexes(self, answers: Answers) -> list[int]:
-        if self._all_pages is not None:  # no page has a condition
-            return list(self._all_pages)
-        return [index for index, page in enumerate(self.pages) if page.visible(answers)]
+        return [index for index, condition in self._page_conditions
+                if condition is None or condition.holds(answers)]
 
     def drop_hidden_answers(self, answers: Answers) -> dict[str, Any]:
         """Keep only answers to questions that are visible under these answers.
