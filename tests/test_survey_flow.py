@@ -131,6 +131,20 @@ def test_a_token_from_another_browser_is_refused(app, client, survey):
     assert draft_answers(app) == {}
 
 
+def test_a_start_page_left_open_in_a_second_tab_leads_back_to_the_draft(client, survey):
+    first_tab = client.get("/s/kassel-2026").get_data(as_text=True)
+    second_tab = client.get("/s/kassel-2026").get_data(as_text=True)
+    begun = client.post("/s/kassel-2026/start", data={"csrf_token": csrf_token(first_tab)})
+    assert begun.headers["Location"].endswith("/page/1")
+    late = client.post("/s/kassel-2026/start", data={"csrf_token": csrf_token(second_tab)})
+    assert late.status_code == 303 and late.headers["Location"].endswith("/s/kassel-2026")
+    assert client.post("/s/kassel-2026/start", data={}).status_code == 400  # no token: refused
+    start = client.get("/s/kassel-2026").get_data(as_text=True)
+    assert "Befragung fortsetzen" in start
+    resumed = client.post("/s/kassel-2026/start", data={"csrf_token": csrf_token(start)})
+    assert resumed.headers["Location"].endswith("/page/1")
+
+
 def test_the_start_page_key_never_becomes_a_draft_key(client, survey):
     """A key planted in a browser before the start (say by a link or a shared computer)
     must not be the one that reaches the resident's answers."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
                    request, url_for)
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as HttpResponse
 
 from ..extensions import csrf, db
@@ -51,9 +52,22 @@ def forget_cached_survey(slug: str) -> None:
 
 
 @bp.before_request
-def check_resident_csrf() -> None:
-    if request.method == "POST":
-        visitor.check_csrf(visitor.read_key((request.view_args or {}).get("slug", "")))
+def check_resident_csrf() -> HttpResponse | None:
+    if request.method != "POST":
+        return None
+    slug = (request.view_args or {}).get("slug", "")
+    key = visitor.read_key(slug)
+    try:
+        visitor.check_csrf(key)
+    except CSRFError:
+        if (request.endpoint == "survey.begin" and visitor.draft_key(key)
+                and request.form.get(visitor.CSRF_FIELD)):
+            # A start page left open in a second tab, after beginning in the first: its
+            # token belongs to the visitor key that beginning replaced. Nothing is
+            # changed; the start page offers to continue.
+            return redirect(url_for("survey.start", slug=slug), 303)
+        raise
+    return None
 
 
 def _page_url(slug: str, index: int) -> str:
