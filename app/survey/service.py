@@ -179,29 +179,6 @@ def start_draft(bind: Engine | Session, survey: Survey | SurveyInfo,
     return draft
 
 
-_REKEY = (update(ResponseDraft)
-          .where(ResponseDraft.id == bindparam("draft_id"),
-                 ResponseDraft.key == bindparam("old_key"), ResponseDraft.completed.is_(False))
-          .values(key=bindparam("new_key"), revision=ResponseDraft.revision + 1)
-          .returning(ResponseDraft.revision))
-
-
-def rekey_draft(bind: Engine, store: DraftStore, survey: Survey | SurveyInfo,
-                draft: Draft) -> Draft | None:
-    """Give ``draft`` a new key (and revision): a key that was in the browser before the
-    resident began, planted there by someone else, say, stops working. None if the draft
-    has gone in the meantime."""
-    new_key = uuid.uuid4().hex
-    with _autocommit(bind) as connection:
-        revision = connection.execute(_REKEY, {"draft_id": draft.id, "old_key": draft.key,
-                                               "new_key": new_key}).scalar()
-    store.forget(survey.id, draft.key)
-    if revision is None:
-        return None
-    draft.key, draft.revision = new_key, revision
-    return draft
-
-
 def find_draft(store: DraftStore, survey: Survey | SurveyInfo, key: str | None,
                revision: int | None = None, for_save: bool = False) -> Draft | None:
     """The open draft with this key (see DraftStore.find for the other arguments)."""
@@ -281,8 +258,11 @@ def _end_and_store(with_code: bool):
 
 
 _END_AND_STORE = {False: _end_and_store(False), True: _end_and_store(True)}
-# A code's ended draft written once more, in a transaction of its own.
-_RESTAMP = (update(_DRAFT_TABLE).where(_DRAFT_TABLE.c.id == bindparam("draft_id"))
+# Every ended code draft of a survey written once more, together, in a transaction of
+# their own: they then share one transaction id, which tells nothing about their order.
+_RESTAMP = (update(_DRAFT_TABLE)
+            .where(_DRAFT_TABLE.c.survey_id == bindparam("restamp_survey"),
+                   _DRAFT_TABLE.c.completed.is_(True))
             .values(revision=_DRAFT_TABLE.c.revision + 1))
 
 
@@ -300,9 +280,10 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
     The invitation code itself is not touched here: a row written in the same
     transaction as the response could be paired with it later (PostgreSQL stamps both
     with one transaction id, xmin). A code's draft is emptied, re-keyed and marked
-    completed, which blocks the code, and then written once more on its own, so that its
-    visible row no longer carries the response's transaction id; seal_completed() marks
-    codes used in batches and removes those drafts.
+    completed, which blocks the code; then all such drafts of the survey are written once
+    more, together, so that none carries the transaction id of its response, nor one
+    next to it: their order is lost among them. seal_completed() marks codes used in
+    batches and removes those drafts.
     """
     answers = context.questionnaire.drop_hidden_answers(draft.answers)
     started = draft.started_at
@@ -337,7 +318,7 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
     if with_code:
         if postgresql:
             with _autocommit(engine) as connection:
-                connection.execute(_RESTAMP, {"draft_id": draft.id})
+                connection.execute(_RESTAMP, {"restamp_survey": context.survey.id})
         with Session(engine) as session:
             seal_completed(session, minimum=SEAL_BATCH)
     return True

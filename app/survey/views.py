@@ -141,8 +141,6 @@ def begin(slug: str):
         if service.code_taken(db.session, code):
             return _render_start(context, key, 409, code=typed, code_error="code_used")
     draft = service.find_draft(db.drafts, context.survey, visitor.draft_key(key))
-    if draft is not None and (code is None or draft.code_id == code.id):
-        draft = service.rekey_draft(db.draft_engine, db.drafts, context.survey, draft)
     if draft is None or (code is not None and draft.code_id != code.id):
         # A new draft gets a new key: the visitor key of the start page never becomes one.
         draft = service.start_draft(db.draft_engine, context.survey, code)
@@ -294,8 +292,11 @@ def _finish(context: SurveyContext, draft, answers: dict) -> Any:
     slug = context.survey.slug
     stored = service.complete(db.engine, context, draft)
     db.drafts.forget(context.survey.id, draft.key)
-    if not stored and service.find_draft(db.drafts, context.survey, draft.key) is not None:
-        return _STALE  # still open: it had changed at another device
+    if not stored:
+        if service.find_draft(db.drafts, context.survey, draft.key) is not None:
+            return _STALE  # still open: it had changed at another device
+        if not service.was_completed(db.session, draft.key):
+            return _render_message(context, "no_draft", 403)  # gone, and not stored
     response = redirect(url_for("survey.thanks", slug=slug, already=None if stored else 1))
     visitor.drop_key(response, slug)
     return response

@@ -11,7 +11,7 @@ cookie names the draft's revision the resident was last given (see DraftStore).
 Over HTTPS (SESSION_COOKIE_SECURE, set in production) the cookie is a ``__Host-`` cookie:
 browsers take it only from this very host, over HTTPS, for the whole site, so neither a
 sibling subdomain nor a plain-HTTP page can plant a key in a resident's browser (session
-fixation). Beginning from the start page moreover gives a found draft a new key.
+fixation).
 
 Every resident form carries HMAC(SECRET_KEY, key) as its CSRF token: a page on another
 site can neither read the cookie nor compute the token from it.
