@@ -14,7 +14,7 @@ from reports.model import DistrictFacts, Places, ReportData, StructureRow
 from .backoffice.monitoring import progress
 from .models import Response, Survey, today
 from .results import population_frame, responses_frame, survey_indicators
-from .survey.service import SurveyContext, survey_context
+from .survey.service import SurveyContext, context_of
 
 HEADLINE_LABELS = {"unsafe_night": "Fühlt sich nachts allein in der Wohngegend unsicher",
                    "unsafe_day": "Fühlt sich tagsüber allein in der Wohngegend unsicher"}
@@ -67,17 +67,26 @@ def previous_wave(session: Session, survey: Survey) -> Survey | None:
         .order_by(Survey.created_at.desc()).limit(1))
 
 
+def wave_changes(session: Session, survey: Survey, table: pd.DataFrame,
+                 population: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame | None, str | None]:
+    """Changes of ``table`` (the survey's indicators) against the wave before, and that
+    wave's title; (None, None) if there is none. ``population``: the municipality's, if
+    loaded already (both waves share it)."""
+    earlier = previous_wave(session, survey)
+    if earlier is None:
+        return None, None
+    before = survey_indicators(session, context_of(session, earlier), population=population)
+    return compare_waves(table, before.table), earlier.title
+
+
 def report_data(session: Session, context: SurveyContext) -> ReportData:
     survey = context.survey
     frame = responses_frame(session, context)
-    result = survey_indicators(session, context, frame=frame)
     population = population_frame(session, survey.municipality_id)
-    rows, _total = progress(session, survey)
+    result = survey_indicators(session, context, frame=frame, population=population)
+    rows, total = progress(session, survey)
     residents = population.groupby("district")["population"].sum()
-    first, last, paper = session.execute(
-        select(func.min(Response.completed_on), func.max(Response.completed_on),
-               func.count().filter(Response.source == "paper"))
-        .where(Response.survey_id == survey.id)).one()
     # Paper questionnaires carry the day they were keyed in: the fieldwork is the online one.
     first, last = session.execute(
         select(func.min(Response.completed_on), func.max(Response.completed_on))
@@ -88,7 +97,7 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
     data = ReportData(
         municipality=survey.municipality.name, survey_title=survey.title,
         fieldwork_start=first, fieldwork_end=last, generated_on=today(), min_n=min_n,
-        responses=len(frame), paper_responses=int(paper or 0), indicators=result.table,
+        responses=len(frame), paper_responses=total.paper, indicators=result.table,
         labels=indicator_labels(context),
         districts=[DistrictFacts(row.code, row.name, int(residents.get(row.code, 0)),
                                  row.invited, row.completed) for row in sorted(
@@ -98,10 +107,5 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
                         (result.weighting.districts.items() if result.weighting else [])},
         weighting_notes=summarise_notes(result.notes), places=places,
         geojson=survey.municipality.geojson, weighted=result.weighting is not None)
-    earlier = previous_wave(session, survey)
-    if earlier is not None:
-        earlier_context = survey_context(session, earlier.slug)
-        earlier_table = survey_indicators(session, earlier_context).table
-        data.previous_title = earlier.title
-        data.changes = compare_waves(result.table, earlier_table)
+    data.changes, data.previous_title = wave_changes(session, survey, result.table, population)
     return data

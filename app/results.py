@@ -41,13 +41,16 @@ def population_frame(session: Session, municipality_id: int) -> pd.DataFrame:
 
 
 def survey_indicators(session: Session, context: SurveyContext, *, weighted: bool = True,
-                      min_n: int | None = None, frame: pd.DataFrame | None = None
-                      ) -> IndicatorTable:
+                      min_n: int | None = None, frame: pd.DataFrame | None = None,
+                      population: pd.DataFrame | None = None) -> IndicatorTable:
     """The indicator table of a survey (min_n defaults to the municipality's setting);
-    ``frame``: the responses, if the caller has loaded them already."""
+    ``frame`` and ``population``: the responses and the municipality's population, if
+    the caller has loaded them already."""
+    if weighted and population is None:
+        population = population_frame(session, context.survey.municipality_id)
     return indicator_table(
         responses_frame(session, context) if frame is None else frame,
-        population_frame(session, context.survey.municipality_id) if weighted else None,
+        population if weighted else None,
         context.questionnaire, weighted=weighted,
         min_n=min_n if min_n is not None else context.survey.municipality.min_n,
         districts=[code for code, _name in context.districts])

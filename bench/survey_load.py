@@ -157,6 +157,13 @@ class Stats:
     submitted: int = 0
     flows_started: int = 0
 
+    def add(self, other: Stats) -> None:
+        self.requests += other.requests
+        self.latencies.extend(other.latencies)
+        self.errors += other.errors
+        self.submitted += other.submitted
+        self.flows_started += other.flows_started
+
 
 class ErrorLog:
     """Errors go to stderr as they happen (the first ``limit`` in full)."""
@@ -499,26 +506,15 @@ def rounded(value: float | None, digits: int) -> float | None:
     return round(value, digits) if value is not None and math.isfinite(value) else None
 
 
-def summarise(results: list[Stats]) -> tuple[int, int, list[float], int]:
-    latencies = [value for stats in results for value in stats.latencies]
-    return (sum(stats.requests for stats in results), sum(stats.errors for stats in results),
-            latencies, sum(stats.submitted for stats in results))
-
-
 @dataclass
-class Phase:
-    """One kind of load, summed over its rounds."""
+class Phase(Stats):
+    """One kind of load (``kind``, on ``server``), summed over its rounds and clients."""
 
-    kind: str
-    server: Gunicorn
-    requests: int = 0
-    errors: int = 0
-    submitted: int = 0
-    flows: int = 0
+    kind: str = ""
+    server: Gunicorn | None = None
     wall: float = 0.0
     server_cpu: float = 0.0
     driver_cpu: float = 0.0
-    latencies: list[float] = field(default_factory=list)
     error_log: ErrorLog = field(default_factory=ErrorLog)
 
     def run(self, clients: int, seconds: float) -> None:
@@ -529,11 +525,7 @@ class Phase:
         self.driver_cpu += time.process_time() - driver_cpu
         self.wall += wall
         for stats in results:
-            self.requests += stats.requests
-            self.errors += stats.errors
-            self.submitted += stats.submitted
-            self.flows += stats.flows_started
-            self.latencies.extend(stats.latencies)
+            self.add(stats)
 
     @property
     def rps(self) -> float:
@@ -583,7 +575,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict:
 
         # Rounds of hello-world and survey load in turn: a machine whose speed drifts
         # (shared cores) then weighs on both alike.
-        baseline, load = Phase("hello", hello), Phase("survey", survey)
+        baseline, load = Phase(kind="hello", server=hello), Phase(kind="survey", server=survey)
         slice_seconds = args.seconds / args.rounds
         log(f"{kind}: {args.rounds} rounds of {slice_seconds:g} s hello world and "
             f"{slice_seconds:g} s survey, {args.clients} clients")
@@ -602,7 +594,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict:
             f"{baseline.cpu_ms(baseline.driver_cpu):.2f} ms")
         log(f"{kind}: survey {load.requests} requests in {load.wall:.1f} s = "
             f"{load.rps:.0f}/s, p50 {percentile(load.latencies, 0.5) * 1000:.1f} ms, "
-            f"p95 {p95_ms:.1f} ms, {load.flows} flows started, {load.submitted} submitted, "
+            f"p95 {p95_ms:.1f} ms, {load.flows_started} flows started, {load.submitted} submitted, "
             f"{stored} stored, {load.errors} errors; CPU per request: server "
             f"{load.cpu_ms(load.server_cpu):.2f} ms, driver "
             f"{load.cpu_ms(load.driver_cpu):.2f} ms")

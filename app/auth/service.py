@@ -2,24 +2,30 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone
+from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ROLES, Municipality, User, utc_now
+from ..models import ROLES, Municipality, User, as_utc, utc_now
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Checked against when the e-mail is unknown, so that both cases take the same time.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
 
 class AccountError(ValueError):
     """A clear, user-facing reason why an account action was refused."""
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown, so that both cases take the same time
+    (made on first use: scrypt costs every process start ~60 ms otherwise)."""
+    return hash_password("not a real password")
 
 
 def hash_password(password: str) -> str:
@@ -65,13 +71,10 @@ def authenticate(session: Session, email: str, password: str) -> tuple[User | No
     """(user, "") on success, else (user or None, reason). Locks after repeated failures."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None, "invalid"
     now = utc_now()
-    locked_until = user.locked_until
-    if locked_until is not None and locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=timezone.utc)
-    if locked_until is not None and locked_until > now:
+    if user.locked_until is not None and as_utc(user.locked_until) > now:
         return user, "locked"
     if not check_password_hash(user.password_hash, password):
         user.failed_logins += 1

@@ -77,12 +77,11 @@ def parse_counts(raw: bytes, source: str) -> dict[str, int]:
 
 
 def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str) -> bytes:
-    questionnaire_intro = survey.title
     letter_set = LetterSet(
         municipality=survey.municipality.name, survey_title=survey.title,
         purpose=("Ihre Stadt möchte gemeinsam mit der Polizei wissen, wie sicher Sie sich in "
                  f"Ihrer Wohngegend fühlen. Dazu lädt sie Sie zur Befragung "
-                 f"„{questionnaire_intro}“ ein."),
+                 f"„{survey.title}“ ein."),
         survey_url=survey_url(base_url, survey),
         letters=[Letter(item.district_name, item.code, item.url) for item in generated],
         min_n=survey.municipality.min_n, closes_on=survey.closes_on)

@@ -20,7 +20,7 @@ from ..models import Survey
 from ..municipal import (SetupError, change_survey_status, create_survey_from_text,
                          set_survey_dates)
 from ..paths import QUESTIONNAIRE_DIR
-from ..survey.service import SurveyContext, survey_context
+from ..survey.service import SurveyContext, context_of
 from ..survey.views import forget_cached_survey
 from . import codes as codes_service
 from . import monitoring, responses_io
@@ -36,8 +36,7 @@ MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedo
 
 
 def _context(slug: str) -> SurveyContext:
-    survey_or_404(slug)  # checks the municipality before anything is loaded
-    return survey_context(db.session, slug)
+    return context_of(db.session, survey_or_404(slug))  # the municipality checked first
 
 
 def _download(content: bytes, name: str, mimetype: str):
@@ -120,7 +119,6 @@ def detail(slug: str):
     rows, total = monitoring.progress(db.session, context.survey)
     return render_template("backoffice/survey.html", survey=context.survey,
                            questionnaire=context.questionnaire, rows=rows, total=total,
-                           formats=responses_io.FORMATS,
                            public_url=codes_service.survey_url(
                                current_app.config["PUBLIC_BASE_URL"], context.survey))
 
@@ -129,8 +127,7 @@ def detail(slug: str):
 @login_required()
 def monitoring_csv(slug: str):
     """Monitoring table as CSV."""
-    context = _context(slug)
-    rows, total = monitoring.progress(db.session, context.survey)
+    rows, total = monitoring.progress(db.session, survey_or_404(slug))
     return _download(monitoring.progress_csv(rows, total), f"{slug}-ruecklauf.csv", "text/csv")
 
 

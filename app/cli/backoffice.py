@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Municipality, Survey
 from ..municipal import (SetupError, change_survey_status, create_municipality, create_survey,
                          set_min_n, set_survey_dates)
-from ..survey.service import seal_completed, survey_context
+from ..survey.service import context_of, seal_completed
 
 CLI_ACTOR = "cli"
 
@@ -213,7 +213,7 @@ responses_group = AppGroup("responses", help="Response data out and in.")
 def responses_export(survey: str, file_format: str, sep: str, out: str) -> None:
     """Write all responses of SURVEY to OUT: one row per response, one column per item."""
     target = survey_named(survey)
-    context = survey_context(db.session, target.slug)
+    context = context_of(db.session, target)
     content = responses_io.export(db.session, context, file_format, sep)
     try:
         Path(out).write_bytes(content)
@@ -241,7 +241,7 @@ def responses_seal(survey: str) -> None:
 def responses_import(survey: str, file: str) -> None:
     """Import paper questionnaires keyed in as CSV (all rows or none)."""
     target = survey_named(survey)
-    context = survey_context(db.session, target.slug)
+    context = context_of(db.session, target)
     try:
         imported, dropped = responses_io.import_paper(db.session, context, *read_input(file))
     except TableError as error:

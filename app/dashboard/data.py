@@ -9,13 +9,12 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from analysis.indicators import IndicatorTable, rows_by_key
-from analysis.waves import compare_waves
 
 from ..extensions import db
 from ..models import District, PopulationCell, Response, Survey
-from ..reporting import indicator_labels, previous_wave
+from ..reporting import indicator_labels, wave_changes
 from ..results import survey_indicators
-from ..survey.service import SurveyContext, survey_context
+from ..survey.service import SurveyContext, context_of
 
 
 @dataclass
@@ -52,13 +51,9 @@ def wave_figures(survey: Survey) -> WaveFigures:
     key = (survey.id, _fingerprint(survey))
     if key in cache:
         return cache[key]
-    context = survey_context(db.session, survey.slug)
+    context = context_of(db.session, survey)
     result = survey_indicators(db.session, context)
-    changes, previous_title = None, None
-    earlier = previous_wave(db.session, survey)
-    if earlier is not None:
-        before = survey_indicators(db.session, survey_context(db.session, earlier.slug))
-        changes, previous_title = compare_waves(result.table, before.table), earlier.title
+    changes, previous_title = wave_changes(db.session, survey, result.table)
     figures = WaveFigures(context, result, indicator_labels(context), changes, previous_title)
     if len(cache) > 32:
         cache.clear()

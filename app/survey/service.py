@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timezone
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from questionnaires import Questionnaire, load_questionnaire_text
 
-from ..models import District, InvitationCode, Response, ResponseDraft, Survey, today, utc_now
+from ..models import (District, InvitationCode, Response, ResponseDraft, Survey, as_utc, today,
+                      utc_now)
 from .draft_store import Draft, DraftStore
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: nothing a resident could misread in a printed letter.
@@ -63,8 +64,11 @@ def _parse_frozen(survey_id: int, yaml_text: str, source: str) -> Questionnaire:
 def survey_context(session: Session, slug: str) -> SurveyContext | None:
     """The survey (ORM object), its frozen questionnaire and its districts."""
     survey = session.scalar(select(Survey).where(Survey.slug == slug))
-    if survey is None:
-        return None
+    return context_of(session, survey) if survey is not None else None
+
+
+def context_of(session: Session, survey: Survey) -> SurveyContext:
+    """The context of a survey already loaded."""
     questionnaire = _parse_frozen(survey.id, survey.questionnaire_yaml, survey.questionnaire_file)
     rows = session.execute(select(District.id, District.code, District.name)
                            .where(District.municipality_id == survey.municipality_id)
@@ -138,10 +142,9 @@ DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"),
 
 
 @contextmanager
-def _autocommit(bind: Engine | Session) -> Iterator[Connection]:
+def _autocommit(engine: Engine) -> Iterator[Connection]:
     """A connection outside any session transaction, for one read or one single-statement
-    write: no BEGIN and COMMIT round trips on the hot path of every page."""
-    engine = bind if isinstance(bind, Engine) else bind.get_bind()
+    write: no BEGIN and COMMIT round trips."""
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # pysqlite starts no transaction for a SELECT anyway, and switching the
@@ -152,30 +155,30 @@ def _autocommit(bind: Engine | Session) -> Iterator[Connection]:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _draft(bind: Engine | Session, statement, **params) -> Draft | None:
-    with _autocommit(bind) as connection:
+def _draft(engine: Engine, statement, **params) -> Draft | None:
+    with _autocommit(engine) as connection:
         row = connection.execute(statement, params).first()
     return Draft(*row) if row is not None else None
 
 
-def start_draft(bind: Engine | Session, survey: Survey | SurveyInfo,
+def start_draft(engine: Engine, survey: Survey | SurveyInfo,
                 code: InvitationCode | None = None) -> Draft | None:
     """The resident's draft: the existing one for a code (resume), else a new one
     (None if the code was completed elsewhere a moment ago)."""
     if code is not None:
-        existing = _draft(bind, DRAFT_BY_CODE, code_id=code.id)
+        existing = _draft(engine, DRAFT_BY_CODE, code_id=code.id)
         if existing is not None:
             return existing
     draft = Draft(id=0, key=uuid.uuid4().hex, code_id=code.id if code else None, answers={},
                   reached_page=0, started_at=utc_now(), revision=0)
     try:
-        with _autocommit(bind) as connection:
+        with _autocommit(engine) as connection:
             draft.id = connection.execute(
                 insert(ResponseDraft).returning(ResponseDraft.id),
                 {"survey_id": survey.id, "key": draft.key, "code_id": draft.code_id,
                  "answers": {}, "reached_page": 0, "started_at": draft.started_at}).scalar_one()
     except IntegrityError:  # the same code started at the same moment elsewhere
-        return _draft(bind, DRAFT_BY_CODE, code_id=code.id)
+        return _draft(engine, DRAFT_BY_CODE, code_id=code.id)
     return draft
 
 
@@ -286,9 +289,7 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
     batches and removes those drafts.
     """
     answers = context.questionnaire.drop_hidden_answers(draft.answers)
-    started = draft.started_at
-    if started.tzinfo is None:  # SQLite hands back naive UTC datetimes
-        started = started.replace(tzinfo=timezone.utc)
+    started = as_utc(draft.started_at)
     with_code = draft.code_id is not None
     response = {"survey_id": context.survey.id, "answers": answers,
                 "district_id": context.district_ids.get(answers.get("district")),
