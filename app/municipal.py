@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from questionnaires import load_questionnaire_file, load_questionnaire_text
+from questionnaires import Questionnaire, load_questionnaire_file, load_questionnaire_text
 
 from . import audit
 from .models import District, Municipality, PopulationCell, Survey
@@ -95,20 +95,24 @@ def create_survey(session: Session, municipality: Municipality, slug: str,
                   title: str | None = None) -> Survey:
     """A new survey wave in draft; the questionnaire file is checked and frozen into it."""
     path = Path(questionnaire_path)
-    load_questionnaire_file(path)  # raises QuestionnaireError listing every problem
+    questionnaire = load_questionnaire_file(path)  # raises QuestionnaireError, every problem
     return create_survey_from_text(session, municipality, slug, path.read_text(encoding="utf-8"),
-                                   path.name, access_mode, title)
+                                   path.name, access_mode, title, questionnaire=questionnaire)
 
 
 def create_survey_from_text(session: Session, municipality: Municipality, slug: str,
                             yaml_text: str, file_name: str, access_mode: str = "open",
-                            title: str | None = None) -> Survey:
+                            title: str | None = None,
+                            questionnaire: Questionnaire | None = None) -> Survey:
+    """A new survey wave in draft with this questionnaire text (``questionnaire``: the
+    text parsed already, if the caller has)."""
     check_slug(slug, "Kürzel der Befragung")
     if access_mode not in ACCESS_MODES:
         raise SetupError(f"Zugang '{access_mode}' gibt es nicht (open oder codes).")
     if session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
         raise SetupError(f"Eine Befragung '{slug}' gibt es bereits.")
-    questionnaire = load_questionnaire_text(yaml_text, file_name)
+    if questionnaire is None:
+        questionnaire = load_questionnaire_text(yaml_text, file_name)
     survey = Survey(municipality_id=municipality.id, slug=slug,
                     title=(title or questionnaire.title.de)[:200],
                     questionnaire_yaml=yaml_text, questionnaire_file=file_name[:200],

@@ -340,8 +340,6 @@ class Questionnaire:
     _variables: dict[str, Variable] = field(default_factory=dict, repr=False)
     _plan: list[tuple[Condition | None, list[tuple[Condition | None, tuple[str, ...]]]]] = field(
         default_factory=list, init=False, repr=False, compare=False)
-    _page_conditions: list[tuple[int, Condition | None]] = field(
-        default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._variables = {variable.code: variable
@@ -352,7 +350,6 @@ class Questionnaire:
         self._plan = [(page.show_if, [(question.show_if, question.field_names())
                                       for question in page.questions])
                       for page in self.pages]
-        self._page_conditions = [(index, page.show_if) for index, page in enumerate(self.pages)]
 
     @property
     def variables(self) -> dict[str, Variable]:
@@ -360,7 +357,7 @@ class Questionnaire:
         return self._variables
 
     def visible_page_indexes(self, answers: Answers) -> list[int]:
-        return [index for index, condition in self._page_conditions
+        return [index for index, (condition, _questions) in enumerate(self._plan)
                 if condition is None or condition.holds(answers)]
 
     def drop_hidden_answers(self, answers: Answers) -> dict[str, Any]:

@@ -72,12 +72,12 @@ def paired_bars(labels: list[str], district: list[float | None], city: list[floa
     for name, values, colour, pattern in ((district_label, district, DARK, ""),
                                           ("Stadt", city, LIGHT, "/")):
         figure.add_trace(go.Bar(
-            name=name, y=labels, x=[v if v is not None else None for v in values],
+            name=name, y=labels, x=list(values),
             orientation="h", marker={"color": colour, "pattern": {"shape": pattern},
                                      "line": {"color": DARK, "width": 0.5}},
             text=[percent(v) if v is not None else "–" for v in values],
             textposition="outside", cliponaxis=False, hoverinfo="skip"))
-    figure.update_layout(barmode="group", showlegend=True)
+    figure.update_layout(barmode="group")
     figure.update_xaxes(range=[0, 1.0], tickformat=".0%", gridcolor="#e0e0e0")
     figure.update_yaxes(autorange="reversed", automargin=True)
     figure = _layout(figure, title, height=max(220, 44 * len(labels) + 90))

@@ -10,9 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from analysis.indicators import rows_by_key
-
-CITY = "_city"
+from analysis.indicators import CITY, rows_by_key
 
 # Sections of the questionnaire, in report order: (title, indicator name prefixes).
 DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
