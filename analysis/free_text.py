@@ -30,8 +30,15 @@ dort du durch ein eine einem einen einer es etwas für gegen hat hier ich ihr im
 ja jede jeder jedes kein keine man mich mir mit nach nachts nicht nichts noch nur ob oder
 ohne sehr sich sie sind so über um und uns unter vom von vor war was weil wenn wie wir
 wird wo zu zum zur abends tagsüber immer oft besonders bereich gegend ecke
+spät später früh morgens mittags nachmittags wochenende wochenenden dunkel allein
 """.split())
-WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß-]{2,}")
+WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß-]{1,}")
+# Short words that may stand inside a place's name or description ("Unterführung am
+# Stern", "Park an der Aue", "Bushaltestelle ohne Licht"), never at its start or end.
+CONNECTING = {"am", "an", "auf", "bei", "beim", "der", "die", "das", "dem", "den", "des",
+              "hinter", "im", "in", "mit", "nach", "ohne", "unter", "vor", "zum", "zur"}
+LONGEST_PLACE = 6  # words
+COVERED = 0.7  # a shorter phrase mostly named inside a longer one is not listed again
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class PlaceSummary:
     district: str
     respondents: int  # respondents of the district (for the min_n rule)
     answers: list[str]  # cleaned, in stored order
-    top_terms: list[tuple[str, int]]  # recurring words and word pairs with counts
+    top_terms: list[tuple[str, int]]  # recurring places as written, with counts
     suppressed: bool
 
 
@@ -50,11 +57,49 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def terms(text: str) -> list[str]:
-    words = [word.lower() for word in WORD.findall(text.replace(REMOVED, " "))]
-    words = [word for word in words if word not in STOPWORDS and word != "entfernt"]
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
-    return list(dict.fromkeys(words + pairs))  # count each term once per answer
+def phrases(text: str) -> list[tuple[str, ...]]:
+    """Every run of words in the answer that could name a place: it starts and ends with
+    a word that is not a stop word, may hold connecting words inside ("am", "an der"),
+    and contains a capitalised word. Each counted once per answer."""
+    words = [word for word in WORD.findall(text.replace(REMOVED, " "))
+             if word.lower() != "entfernt"]
+    found = []
+    for start, first in enumerate(words):
+        if first.lower() in STOPWORDS:
+            continue
+        for end in range(start, min(start + LONGEST_PLACE, len(words))):
+            word = words[end].lower()
+            if word in STOPWORDS and word not in CONNECTING:
+                break
+            run = words[start:end + 1]
+            if word not in STOPWORDS and any(w[0].isupper() for w in run):
+                found.append(tuple(run))
+    return list(dict.fromkeys(found))
+
+
+def _inside(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    return any(long[i:i + len(short)] == short for i in range(len(long) - len(short) + 1))
+
+
+def recurring_places(answers: list[str], top: int = 10) -> list[tuple[str, int]]:
+    """The places named in more than one answer, as residents wrote them ("Holländischer
+    Platz", not "holländischer" and "platz"), most named first. A shorter phrase that
+    is mostly named as part of a longer one is left out."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    spellings: dict[tuple[str, ...], Counter[str]] = {}
+    for answer in answers:
+        for run in phrases(answer):
+            key = tuple(word.lower() for word in run)
+            counts[key] += 1
+            spellings.setdefault(key, Counter())[" ".join(run)] += 1
+    kept: list[tuple[str, ...]] = []
+    for key in sorted((k for k, n in counts.items() if n > 1),
+                      key=lambda k: (-len(k), -counts[k], k)):
+        if not any(_inside(key, longer) and counts[longer] >= COVERED * counts[key]
+                   for longer in kept):
+            kept.append(key)
+    kept.sort(key=lambda k: (-counts[k], -len(k), k))
+    return [(spellings[key].most_common(1)[0][0], counts[key]) for key in kept[:top]]
 
 
 def places_by_district(frame: pd.DataFrame, column: str = "unsafe_places", min_n: int = 30,
@@ -68,8 +113,7 @@ def places_by_district(frame: pd.DataFrame, column: str = "unsafe_places", min_n
         respondents = int(members.sum())
         answers = [] if texts is None else [
             clean(text) for text in texts[members].dropna() if text.strip()]
-        counts = Counter(term for answer in answers for term in terms(answer))
-        recurring = [(term, count) for term, count in counts.most_common() if count > 1][:top]
+        recurring = recurring_places(answers, top)
         hidden = respondents < min_n
         summaries.append(PlaceSummary(str(district), respondents, [] if hidden else answers,
                                       [] if hidden else recurring, hidden))

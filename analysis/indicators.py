@@ -26,8 +26,8 @@ NOT_INDICATORS = {"district", "gender", "age_group"}
 GROUPS = ["all"] + [f"gender={g}" for g in GENDERS] + [f"age_group={a}" for a in AGE_GROUPS]
 BREAKDOWNS = [list(range(1, 1 + len(GENDERS))),
               list(range(1 + len(GENDERS), 1 + len(GENDERS) + len(AGE_GROUPS)))]
-COLUMNS = ["district", "group", "indicator", "n", "n_eff", "estimate", "ci_low", "ci_high",
-           "suppressed", "flag"]
+COLUMNS = ["district", "group", "indicator", "label", "n", "n_eff", "estimate", "ci_low",
+           "ci_high", "suppressed", "flag"]
 
 
 class AnalysisError(ValueError):
@@ -41,7 +41,13 @@ class IndicatorSpec:
     kind: str  # "share": share at the unfavourable end; "mean": mean of the valid answers
     valid: tuple[float, ...]
     unfavourable: tuple[float, ...]
-    label: str
+    label: str  # the item's German label, as the questionnaire asks it
+    measure: str = ""  # what the figure counts, from the answer options' own labels
+
+    @property
+    def title(self) -> str:
+        """The label of the figure: what it counts, then the item."""
+        return f"{self.measure}: {self.label}"
 
 
 @dataclass
@@ -59,21 +65,47 @@ def rows_by_key(table: pd.DataFrame) -> dict[tuple[str, str, str], dict]:
             for row in table.to_dict("records")}
 
 
+def _quoted(labels: list[str]) -> str:
+    quoted = [f"„{label}“" for label in labels]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " oder " + quoted[-1]
+
+
+def share_measure(choices, unfavourable) -> str:
+    """'Anteil „eher unsicher“ oder „sehr unsicher“': the answers the share counts."""
+    return "Anteil " + _quoted([c.label.de for c in choices if c.value in unfavourable])
+
+
+def mean_measure(choices) -> str:
+    """'Mittelwert von 1 („sehr sicher“) bis 4 („sehr unsicher“)'."""
+    first, last = choices[0], choices[-1]
+    return (f"Mittelwert von {first.value} („{first.label.de}“) bis {last.value} "
+            f"(„{last.label.de}“)")
+
+
+def _numeric(values) -> bool:
+    return all(isinstance(value, (int, float)) and not isinstance(value, bool)
+               for value in values)
+
+
 def indicator_specs(questionnaire: Questionnaire) -> list[IndicatorSpec]:
-    """Indicators defined by the codebook: every scale item with an unfavourable end."""
+    """Indicators defined by the codebook: the share at the unfavourable end of every
+    scale item that has one, and the mean of every numeric scale of three or more
+    answers. An item without an unfavourable end has no share: only its mean."""
     specs = []
     for variable in questionnaire.variables.values():
-        if variable.kind != "single" or not variable.unfavourable or \
-                variable.code in NOT_INDICATORS:
+        if variable.kind != "single" or variable.code in NOT_INDICATORS \
+                or not _numeric([choice.value for choice in variable.choices]):
             continue
         valid = tuple(float(choice.value) for choice in variable.choices)
         unfavourable = tuple(float(value) for value in variable.unfavourable)
-        name = HEADLINE.get(variable.code, variable.code)
-        specs.append(IndicatorSpec(name, variable.code, "share", valid, unfavourable,
-                                   variable.label.de))
+        item = variable.label.de.rstrip(" .:")
+        if unfavourable:
+            specs.append(IndicatorSpec(HEADLINE.get(variable.code, variable.code),
+                                       variable.code, "share", valid, unfavourable, item,
+                                       share_measure(variable.choices, variable.unfavourable)))
         if variable.code not in HEADLINE and len(valid) >= 3:
             specs.append(IndicatorSpec(f"{variable.code}_mean", variable.code, "mean", valid,
-                                       unfavourable, variable.label.de))
+                                       unfavourable, item, mean_measure(variable.choices)))
     return specs
 
 
@@ -177,6 +209,7 @@ def _indicator_rows(spec: IndicatorSpec, histogram: np.ndarray, cell_weight: np.
         "district": np.repeat(districts + [CITY], len(GROUPS)),
         "group": np.tile(GROUPS, rows),
         "indicator": spec.name,
+        "label": spec.title,
         "n": np.rint(n).astype(np.int64).ravel(),
         "n_eff": n_eff.ravel(),
         "estimate": estimate.ravel(),

@@ -16,17 +16,12 @@ from .models import Response, Survey, today
 from .results import population_frame, responses_frame, survey_indicators
 from .survey.service import SurveyContext, context_of
 
-HEADLINE_LABELS = {"unsafe_night": "Fühlt sich nachts allein in der Wohngegend unsicher",
-                   "unsafe_day": "Fühlt sich tagsüber allein in der Wohngegend unsicher"}
 GENDER_LABELS = {"f": "weiblich", "m": "männlich", "d": "divers"}
 
 
 def indicator_labels(context: SurveyContext) -> dict[str, str]:
-    labels = {}
-    for spec in indicator_specs(context.questionnaire):
-        label = HEADLINE_LABELS.get(spec.name, spec.label)
-        labels[spec.name] = f"{label} (Mittelwert)" if spec.kind == "mean" else label
-    return labels
+    """Indicator -> its full label: what the figure counts, then the item."""
+    return {spec.name: spec.title for spec in indicator_specs(context.questionnaire)}
 
 
 def _structure(frame: pd.DataFrame, population: pd.DataFrame) -> list[StructureRow]:
@@ -92,13 +87,16 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
         select(func.min(Response.completed_on), func.max(Response.completed_on))
         .where(Response.survey_id == survey.id, Response.source != "paper")).one()
     min_n = survey.municipality.min_n
+    specs = indicator_specs(context.questionnaire)
     places = [Places(p.district, p.answers, p.top_terms, p.suppressed)
               for p in places_by_district(frame, min_n=min_n)] if len(frame) else []
     data = ReportData(
         municipality=survey.municipality.name, survey_title=survey.title,
         fieldwork_start=first, fieldwork_end=last, generated_on=today(), min_n=min_n,
         responses=len(frame), paper_responses=total.paper, indicators=result.table,
-        labels=indicator_labels(context),
+        labels={spec.name: spec.title for spec in specs},
+        items={spec.name: spec.label for spec in specs},
+        measures={spec.name: spec.measure for spec in specs},
         districts=[DistrictFacts(row.code, row.name, int(residents.get(row.code, 0)),
                                  row.invited, row.completed) for row in sorted(
                                      rows, key=lambda r: r.name)],
@@ -106,6 +104,8 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
         design_effects={code: w.design_effect for code, w in
                         (result.weighting.districts.items() if result.weighting else [])},
         weighting_notes=summarise_notes(result.notes), places=places,
-        geojson=survey.municipality.geojson, weighted=result.weighting is not None)
+        geojson=survey.municipality.geojson, weighted=result.weighting is not None,
+        synthetic=bool(session.scalar(select(func.count()).select_from(Response).where(
+            Response.survey_id == survey.id, Response.source == "synthetic"))))
     data.changes, data.previous_title = wave_changes(session, survey, result.table, population)
     return data

@@ -18,7 +18,8 @@ from .svg import figure_svg, svg_data_uri
 from .templating import environment
 
 FLAG_TEXT = {"higher": "höher als im Rest der Stadt", "lower": "niedriger als im Rest der Stadt",
-             "": ""}
+             "": "kein gesicherter Unterschied"}
+ARROWS = {"higher": "▲", "lower": "▼", "": ""}
 GROUP_LABELS = {"gender=f": "Frauen", "gender=m": "Männer", "gender=d": "divers",
                 "age_group=14-17": "14–17 Jahre", "age_group=18-29": "18–29 Jahre",
                 "age_group=30-44": "30–44 Jahre", "age_group=45-59": "45–59 Jahre",
@@ -45,11 +46,12 @@ class Figure:
 
     label: str
     estimate: str
-    interval: str
+    interval: str  # or, for a suppressed figure, why it is not shown
     n: str
     flag: str
     suppressed: bool
     value: float | None
+    direction: str = ""  # "higher", "lower" or "" (no secured difference to the rest)
 
 
 def _value(row: dict | None) -> float | None:
@@ -62,25 +64,37 @@ def _is_mean(indicator: str) -> bool:
     return indicator.endswith("_mean")
 
 
-def figure(data: ReportData, district: str, indicator: str, group: str = "all") -> Figure:
+def figure(data: ReportData, district: str, indicator: str, group: str = "all",
+           label: str | None = None) -> Figure:
     return format_figure(data.row(district, indicator, group),
-                         data.labels.get(indicator, indicator), indicator)
+                         label or data.labels.get(indicator, indicator), indicator,
+                         min_n=data.min_n)
+
+
+def suppression_reason(row: dict | None, min_n: int | None) -> str:
+    if row is None or row["n"] == 0:
+        return "keine Antworten"
+    if min_n is not None and row["n"] < min_n:
+        return f"unter {min_n} Antworten"
+    if min_n is not None:  # enough answers, held back so that others cannot be derived
+        return "zum Schutz anderer Zahlen"
+    return "unterdrückt"
 
 
 def format_figure(row: dict | None, label: str, indicator: str,
-                  flags: dict[str, str] = FLAG_TEXT) -> Figure:
-    """A row of the indicator table formatted for print or screen; suppressed rows say so."""
+                  flags: dict[str, str] = FLAG_TEXT, min_n: int | None = None) -> Figure:
+    """A row of the indicator table formatted for print or screen; a suppressed row says
+    why (with ``min_n``: too few answers, or held back to protect other figures)."""
     if row is None or row["suppressed"] or pd.isna(row["estimate"]):
-        reason = "keine Antworten" if row is None or row["n"] == 0 else "unterdrückt"
-        return Figure(label, "–", reason, number(row["n"]) if row is not None else "0", "",
-                      True, None)
+        return Figure(label, "–", suppression_reason(row, min_n),
+                      number(row["n"]) if row is not None else "0", "", True, None)
     if _is_mean(indicator):
         estimate = number(row["estimate"], 2)
         span = f"{number(row['ci_low'], 2)}–{number(row['ci_high'], 2)}"
     else:
         estimate, span = percent(row["estimate"]), interval(row["ci_low"], row["ci_high"])
     return Figure(label, estimate, span, number(row["n"]), flags.get(row["flag"], ""),
-                  False, float(row["estimate"]))
+                  False, float(row["estimate"]), row["flag"])
 
 
 class ChartMaker:
@@ -106,8 +120,43 @@ def _district_bars(data: ReportData, indicator: str) -> tuple[list[charts.Bar], 
     return bars, hidden
 
 
+def chapter_measure(data: ReportData, names: list[str]) -> str | None:
+    """What every share of a chapter counts, if they all count the same answers (then
+    the chapter says it once and its rows name only the items)."""
+    measures = {data.measures.get(name) for name in names}
+    measure = measures.pop() if len(measures) == 1 else None
+    return measure if measure and measure.startswith("Anteil ") else None
+
+
+def measure_sentence(measure: str) -> str:
+    answers = measure.removeprefix("Anteil ")
+    return (f"„Anteil“ heißt in diesem Kapitel: Befragte, die {answers} geantwortet haben, "
+            "unter allen mit gültiger Antwort (ohne „keine Angabe“).")
+
+
+def _row_label(data: ReportData, name: str, measure: str | None) -> str:
+    return data.items.get(name, name) if measure else data.labels.get(name, name)
+
+
+def district_table(data: ReportData, names: list[str], measure: str | None) -> dict:
+    """Every district on every indicator of a chapter, with its comparison to the rest
+    of the city: columns are lettered (A, B, …) and explained below the table."""
+    columns = [(chr(ord("A") + index), _row_label(data, name, measure))
+               for index, name in enumerate(names)]
+    rows = []
+    for district in data.districts:
+        cells = []
+        for name in names:
+            cell = figure(data, district.code, name)
+            cells.append({"text": cell.estimate, "arrow": ARROWS.get(cell.direction, ""),
+                          "suppressed": cell.suppressed})
+        rows.append({"name": district.name, "cells": cells})
+    return {"columns": columns, "rows": rows}
+
+
 def _dimension_text(data: ReportData, district: str, names: list[str]) -> str:
-    values = [(data.labels.get(n, n), _value(data.row(district, n))) for n in names]
+    values = [(data.items.get(n) or data.labels.get(n, n), _value(data.row(district, n)))
+              for n in names]
     values = [(label, value) for label, value in values if value is not None]
     if not values:
         return "Für diesen Bereich liegen keine veröffentlichbaren Werte vor."
@@ -177,14 +226,21 @@ def city_context(data: ReportData, draw: ChartMaker) -> dict:
         names = data.dimension_indicators(prefixes)
         if not names:
             continue
-        bars = [charts.Bar(data.labels.get(n, n), v, float(r["ci_low"]), float(r["ci_high"]))
+        measure = chapter_measure(data, names)
+        bars = [charts.Bar(_row_label(data, n, measure), v, float(r["ci_low"]),
+                           float(r["ci_high"]))
                 for n in names if (v := _value(r := data.row(CITY, n))) is not None]
         chart = draw(charts.ranked_bars(bars, title), title,
                      f"Balkendiagramm: {title}, Anteile in der Gesamtstadt. Linien: "
                      "95-%-Vertrauensintervalle") if bars else None
         sections.append({"title": title, "chart": chart,
+                         "measure": measure_sentence(measure) if measure else None,
                          "text": _dimension_text(data, CITY, names),
-                         "figures": [figure(data, CITY, n) for n in names]})
+                         "figures": [figure(data, CITY, n, label=_row_label(data, n, measure))
+                                     for n in names],
+                         # Day and night have their own comparison chapter already.
+                         "districts": None if "unsafe_night" in names
+                         else district_table(data, names, measure)})
     annex = [{"name": d.name, "figures": [figure(data, d.code, n) for n in
                                           ("unsafe_night", "unsafe_day")]}
              for d in data.districts]
@@ -205,7 +261,9 @@ def district_context(data: ReportData, code: str, draw: ChartMaker) -> dict:
         names = data.dimension_indicators(prefixes)
         if not names:
             continue
-        rows = [{"district": figure(data, code, n), "city": figure(data, CITY, n)}
+        measure = chapter_measure(data, names)
+        rows = [{"district": figure(data, code, n, label=_row_label(data, n, measure)),
+                 "city": figure(data, CITY, n, label=_row_label(data, n, measure))}
                 for n in names]
         shown = [r for r in rows if not r["district"].suppressed]
         chart = None
@@ -215,14 +273,16 @@ def district_context(data: ReportData, code: str, draw: ChartMaker) -> dict:
                 [r["city"].value for r in shown], title, facts.name), title,
                 f"Balkendiagramm: {title}, {facts.name} im Vergleich zur Gesamtstadt")
         sections.append({"title": title, "rows": rows, "chart": chart,
+                         "measure": measure_sentence(measure) if measure else None,
                          "text": _dimension_text(data, code, names)})
     groups = [{"label": GROUP_LABELS[group],
                "figures": [figure(data, code, n, group) for n in ("unsafe_night", "unsafe_day")]}
               for group in GROUP_LABELS]
+    # Every group is listed; one without figures says why (too few answers, or held
+    # back so that another group's figure cannot be derived).
     places = next((p for p in data.places if p.district == code), None)
     return {"facts": facts, "all_suppressed": all_suppressed, "sections": sections,
-            "groups": [g for g in groups if any(not f.suppressed for f in g["figures"])],
-            "hidden_groups": sum(all(f.suppressed for f in g["figures"]) for g in groups),
+            "groups": groups, "group_measure": data.measures.get("unsafe_night", "Anteil"),
             "headline": {n: figure(data, code, n) for n in ("unsafe_night", "unsafe_day")},
             "city": {n: figure(data, CITY, n) for n in ("unsafe_night", "unsafe_day")},
             "places": places,

@@ -66,8 +66,10 @@ class ReportData:
     responses: int
     paper_responses: int
     indicators: pd.DataFrame  # published indicator table (see analysis.indicators.COLUMNS)
-    labels: dict[str, str]  # indicator name -> German label
+    labels: dict[str, str]  # indicator name -> German label: what it counts, then the item
     districts: list[DistrictFacts]
+    items: dict[str, str] = field(default_factory=dict)  # indicator -> the item alone
+    measures: dict[str, str] = field(default_factory=dict)  # indicator -> what it counts
     structure: list[StructureRow] = field(default_factory=list)
     design_effects: dict[str, float] = field(default_factory=dict)
     weighting_notes: list[str] = field(default_factory=list)
@@ -75,6 +77,7 @@ class ReportData:
     geojson: str | None = None
     weighted: bool = True
     show_answers: bool = True  # False: places felt unsafe only as recurring terms (police)
+    synthetic: bool = False  # demo data: the title page says the answers are made up
     previous_title: str | None = None
     changes: pd.DataFrame | None = None  # analysis.waves.compare_waves output
 

@@ -178,8 +178,24 @@ def test_free_text_is_cleaned_and_recurring_places_counted():
     a, b = places_by_district(frame, min_n=30)
     assert "Anruf unter [entfernt] bitte" in a.answers
     assert "Mail an [entfernt]" in a.answers and "[entfernt] bei der Schule" in a.answers
-    assert ("königsplatz", 2) in a.top_terms
+    assert ("Königsplatz", 2) in a.top_terms
     assert b.suppressed and b.answers == [] and b.top_terms == []
+
+
+def test_recurring_places_are_places_not_word_fragments():
+    from analysis.free_text import recurring_places
+
+    answers = (["Holländischer Platz"] * 4 + ["am Holländischen Platz nachts"]
+               + ["Unterführung am Stern"] * 3 + ["Unterführung"] * 5
+               + ["Bushaltestelle ohne Licht"] * 2 + ["Park an der Aue, abends"] * 2
+               + ["Einmal war ich unsicher"])
+    places = dict(recurring_places(answers))
+    assert places["Holländischer Platz"] == 4
+    assert places["Unterführung am Stern"] == 3 and places["Unterführung"] == 8
+    assert places["Bushaltestelle ohne Licht"] == 2 and places["Park an der Aue"] == 2
+    # No fragments of the names above, no words that are not places.
+    assert not {"Holländischer", "Platz", "Stern", "Licht", "Aue", "abends",
+                "unsicher", "Einmal"} & set(places)
 
 
 def test_wave_comparison_flags_real_change_only():

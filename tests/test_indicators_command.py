@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-COLUMNS = ["district", "group", "indicator", "n", "n_eff", "estimate", "ci_low", "ci_high",
-           "suppressed", "flag"]
+COLUMNS = ["district", "group", "indicator", "label", "n", "n_eff", "estimate", "ci_low",
+           "ci_high", "suppressed", "flag"]
 
 
 @pytest.fixture
@@ -33,6 +33,7 @@ def test_indicator_csv_contract(runner, demo, tmp_path):
     city = next(r for r in rows if r["district"] == "_city" and r["group"] == "all"
                 and r["indicator"] == "unsafe_night")
     assert city["suppressed"] == "false" and 0 < float(city["estimate"]) < 1
+    assert city["label"].startswith("Anteil „eher unsicher“ oder „sehr unsicher“: ")
     assert float(city["ci_low"]) < float(city["estimate"]) < float(city["ci_high"])
     assert int(city["n"]) > 1000 and float(city["n_eff"]) < int(city["n"])
     for row in rows:

@@ -68,14 +68,27 @@ def test_city_report_figures_equal_the_indicator_table(app, demo, tmp_path):
     pdf, pages = city_report(data)
     text = " ".join(text_of(pdf, tmp_path).split())
     night = data.row("_city", "unsafe_night")
-    assert f"{pct(night['estimate'])} Fühlt sich nachts allein" in text
+    assert (f"{pct(night['estimate'])} Anteil „eher unsicher“ oder „sehr unsicher“: Wie "
+            "sicher fühlen Sie sich nachts") in text
+    # Each chapter says once what its shares count; trust is counted as distrust.
+    assert ("„Anteil“ heißt in diesem Kapitel: Befragte, die „stimme eher nicht zu“ oder "
+            "„stimme gar nicht zu“ geantwortet haben") in text
+    assert "„Anteil“ heißt in diesem Kapitel: Befragte, die „nein“ geantwortet haben" in text
+    # Every dimension compares all districts, with the flags explained.
+    for title in ("Sorgen vor Straftaten", "Probleme in der Wohngegend",
+                  "Vertrauen in Polizei und Ordnungsamt"):
+        assert f"{title}: die Stadtteile im Vergleich" in text
+    assert "ohne Pfeil: kein gesicherter Unterschied" in text
+    assert "effektiven Fallzahl" in text and "verschieden markiert" in text
+    assert "ab 14 Jahren der Stadt Kassel" in text  # not "von Stadt Kassel"
+    assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in text
     assert "Inhalt" in text and "Seite 3 von" in text and pages >= 10
     assert "Rücklauf nach Stadtteil" in text and "Stichprobe und Bevölkerung" in text
     assert "Karte" in text and "keine Stadtteilgrenzen" not in text
     for district in data.districts:
         row = data.row(district.code, "unsafe_night")
         if row["suppressed"]:
-            assert "unterdrückt" in text
+            assert f"unter {data.min_n} Antworten" in text or "zum Schutz anderer" in text
         else:
             assert pct(row["estimate"]) in text
     info = info_of(pdf, tmp_path)
@@ -89,10 +102,20 @@ def test_district_report_shows_the_district_against_the_city(app, demo, tmp_path
     text = " ".join(text_of(pdf, tmp_path).split())
     row, city = data.row("11", "unsafe_night"), data.row("_city", "unsafe_night")
     assert "Nord (Holland)" in text and "Auf einen Blick" in text
-    assert f"{pct(row['estimate'])} Fühlt sich nachts" in text
+    assert (f"{pct(row['estimate'])} Anteil „eher unsicher“ oder „sehr unsicher“: Wie "
+            "sicher fühlen Sie sich nachts") in text
     assert f"Gesamtstadt {pct(city['estimate'])}" in text
     if row["flag"] == "higher":
         assert "Signifikant höher als im Rest der Stadt" in text
+    flags = {data.row("11", name)["flag"] for name in data.indicators["indicator"].unique()
+             if not data.row("11", name)["suppressed"]}
+    assert ("kein gesicherter Unterschied" in text) == ("" in flags)
+    # Every gender and age group is listed; one without figures says why.
+    for group in ("Frauen", "Männer", "divers", "14–17 Jahre", "75 Jahre und älter"):
+        assert group in text
+    divers = data.row("11", "unsafe_night", "gender=d")
+    if divers["n"] < data.min_n:
+        assert f"unter {data.min_n} Antworten" in text
     assert "Rücklauf" in text
 
 
