@@ -8,7 +8,7 @@ from flask import Flask
 
 from . import i18n
 from .config import load_config
-from .extensions import SessionCookies, csrf, db
+from .extensions import SessionCookies, csrf, db, limiter
 
 
 class App(Flask):
@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     app.session_interface = SessionCookies()
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
 
 

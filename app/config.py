@@ -6,6 +6,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a usable configuration."""
@@ -47,6 +49,103 @@ def secret_key(instance_path: str, production: bool) -> str:
     return key
 
 
+def rate_limit_storage() -> str:
+    """Where login and code-entry attempts are counted: RATELIMIT_STORAGE_URI, else the
+    Redis of REDIS_URL (shared by every worker and web server), else this process's
+    memory (a fresh machine has no Redis; see extensions.RateLimits)."""
+    return (os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
+            or os.environ.get("REDIS_URL", "").strip() or "memory://")
+
+
+# Flask-Limiter's limits ("N per minute; M per hour"), each replaceable from the
+# environment under the same name.
+RATE_LIMITS = {
+    "RATELIMIT_LOGIN_PER_IP": "20 per minute; 200 per hour",
+    "RATELIMIT_LOGIN_PER_ACCOUNT": "10 per 15 minutes",  # per e-mail address typed
+    "RATELIMIT_PASSWORD_PER_IP": "20 per hour",
+    "RATELIMIT_PASSWORD_PER_ACCOUNT": "10 per hour",
+    "RATELIMIT_CODE_PER_IP": "30 per minute; 300 per hour",
+    "RATELIMIT_CODE_PER_CODE": "20 per hour",  # per invitation code typed
+}
+
+
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip() or str(default)
+    if not value.isdigit():
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not '{value}'")
+    return int(value)
+
+
+def session_max_hours() -> float:
+    value = os.environ.get("SESSION_MAX_HOURS", "").strip() or "12"
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = 0
+    if not 0 < hours < 10_000:
+        raise ConfigError(f"SESSION_MAX_HOURS must be a number of hours above 0, not '{value}'")
+    return hours
+
+
+def rate_limit_config() -> dict[str, Any]:
+    """Flask-Limiter's settings and ours (see app/ratelimits.py)."""
+    limits = {name: os.environ.get(name, "").strip() or default
+              for name, default in RATE_LIMITS.items()}
+    for name, value in limits.items():
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(f"{name}: '{value}' is not a rate limit such as "
+                              "'10 per minute; 100 per hour'") from None
+    storage = rate_limit_storage()
+    return {
+        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
+        "RATELIMIT_STORAGE_URI": storage,
+        # A Redis that does not answer holds no login up for longer than this.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}
+        if storage.startswith("redis") else {},
+        # A Redis that is down or slow must not take logins down with it: counting goes
+        # on in this process's memory until it answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "sicherheit",
+        # How many reverse proxies in front of the app append to X-Forwarded-For: the
+        # address counted "per IP" is the one the outermost trusted proxy saw. 0: the
+        # address of the connection itself (behind a proxy: the proxy, for everyone).
+        "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0),
+        **limits,
+    }
+
+
+def job_config() -> dict[str, Any]:
+    """The job queue for reports and letter batches (see app/jobs/)."""
+    def number(name: str, default: float) -> float:
+        value = os.environ.get(name, "").strip() or str(default)
+        try:
+            parsed = float(value)
+        except ValueError:
+            parsed = -1
+        if parsed <= 0:
+            raise ConfigError(f"{name} must be a number greater than 0, not '{value}'")
+        return parsed
+
+    return {
+        # Redis for the job queue; unset: jobs run inside the web processes, one at a time
+        # per process (a fresh machine with SQLite and no Redis).
+        "REDIS_URL": os.environ.get("REDIS_URL", "").strip() or None,
+        "JOB_QUEUE": os.environ.get("JOB_QUEUE", "").strip() or "sicherheit-jobs",
+        # Finished reports are kept this long, then deleted with their job.
+        "JOB_RETENTION_HOURS": number("JOB_RETENTION_HOURS", 24),
+        # Letters carry the invitation codes in plain text: deleted once downloaded, at
+        # the latest after this many minutes.
+        "LETTERS_RETENTION_MINUTES": number("LETTERS_RETENTION_MINUTES", 60),
+        # A job still running after this long is stopped (RQ) or given up as failed.
+        "JOB_TIMEOUT_MINUTES": number("JOB_TIMEOUT_MINUTES", 30),
+        # Up to this many codes the letters are made in the web request itself.
+        "LETTERS_IN_REQUEST_MAX": int(number("LETTERS_IN_REQUEST_MAX", 200)),
+    }
+
+
 def load_config(instance_path: str) -> dict[str, Any]:
     production = os.environ.get("APP_ENV", "development") == "production"
     return {
@@ -62,7 +161,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Resident pages keep a survey's settings this long per worker process.
         "SURVEY_CACHE_SECONDS": float(os.environ.get("SURVEY_CACHE_SECONDS", "5")),
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        # However active: a stolen or forgotten session cookie ends after this many hours.
+        "SESSION_MAX_HOURS": session_max_hours(),
         # Where residents reach the app: used in invitation letters and QR codes.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "WTF_CSRF_TIME_LIMIT": None,  # a resident may take hours over one page
+        **rate_limit_config(),
+        **job_config(),
     }

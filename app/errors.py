@@ -1,12 +1,16 @@
 """Error pages: a plain message in the resident's language, never a stack trace."""
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, current_app, render_template
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
-from .i18n import translate
+from .extensions import db, limiter
+from .i18n import current_language, translate
 
 MESSAGES = {400: "bad_request", 403: "forbidden", 404: "not_found", 413: "too_large"}
 
@@ -26,6 +30,34 @@ def handle_http_error(error: HTTPException):
     return _page(key, error.code)
 
 
+TOO_MANY_ATTEMPTS = (
+    "Zu viele Versuche in kurzer Zeit. Bitte warten Sie {wait} und versuchen Sie es dann "
+    "noch einmal.",
+    "Too many attempts in a short time. Please wait {wait} and try again.")
+WAIT = {"de": ("eine Minute", "{n} Minuten"), "en": ("a minute", "{n} minutes")}
+
+
+def _minutes_to_wait() -> int:
+    """Until the limit that was hit lets the next attempt through (at least one)."""
+    try:
+        breached = limiter.current_limit
+        reset_at = breached.reset_at if breached is not None else 0
+    except Exception:  # noqa: BLE001 (storage gone meanwhile: the page still shows)
+        reset_at = 0
+    return max(1, math.ceil((reset_at - time.time()) / 60))
+
+
+def handle_rate_limited(_error: RateLimitExceeded):
+    """429 with the time to wait, in the visitor's language; never a stack trace."""
+    minutes = _minutes_to_wait()
+    lang = current_language()
+    one, many = WAIT[lang]
+    wait = one if minutes == 1 else many.format(n=minutes)
+    message = TOO_MANY_ATTEMPTS[lang == "en"].format(wait=wait)
+    page = render_template("error.html", message=message)
+    return page, 429, {"Retry-After": str(minutes * 60)}
+
+
 def handle_unexpected_error(error: Exception):
     current_app.logger.exception("unhandled error", exc_info=error)
     db.session.rollback()
@@ -34,6 +66,7 @@ def handle_unexpected_error(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(HTTPException, handle_http_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected_error)

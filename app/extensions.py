@@ -1,17 +1,51 @@
 """Extension objects, created once and bound to an app by ``init_app``."""
 from __future__ import annotations
 
+import os
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
 from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, scoped_session
 
 from .survey.draft_store import DraftStore
+from .survey.used_codes import register_sqlite_functions
 
 csrf = CSRFProtect()
+
+
+class RateLimits(Limiter):
+    """Flask-Limiter, checking only the views it decorates (login, password change, code
+    entry: see app/ratelimits.py). Its own init_app also hooks into every request of the
+    app, for app-wide limits and headers that we do not use: every resident page view
+    and page save would pay for those hooks, so they are taken out again."""
+
+    def init_app(self, app: Flask) -> None:
+        self._storage_dead = False  # a new binding starts on its own storage
+        super().init_app(app)
+        for hooks in (app.before_request_funcs, app.after_request_funcs,
+                      app.teardown_request_funcs):
+            hooks[None] = [hook for hook in hooks.get(None, []) if not self._owns(hook)]
+        if (app.config.get("APP_ENV") == "production" and app.config.get("RATELIMIT_ENABLED")
+                and app.config.get("RATELIMIT_STORAGE_URI", "").startswith("memory://")):
+            app.logger.warning(
+                "Rate limits are counted in each worker's memory (no REDIS_URL or "
+                "RATELIMIT_STORAGE_URI): every worker process allows the full limit and a "
+                "restart forgets it. Set REDIS_URL so that all workers count together.")
+
+    def _owns(self, hook: Any) -> bool:
+        return getattr(hook, "__self__", None) is self or (
+            isinstance(hook, partial) and hook.args[:1] == (self,))
+
+
+# Every limit names its own key function and reads its limit from the app's config.
+limiter = RateLimits(key_func=get_remote_address, strategy="moving-window")
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -32,7 +66,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted rows (a completed code's draft) are overwritten with zeros, not left in
+    # the file's free space next to the responses.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+    register_sqlite_functions(dbapi_connection)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The database file (and so its -wal and -shm files, which SQLite creates with the
+    same mode) readable by the app's own user only."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def make_engine(url: str, durable: bool = True) -> Engine:
@@ -40,6 +92,7 @@ def make_engine(url: str, durable: bool = True) -> Engine:
     waiting for the disk: for draft progress, where losing the last second of page
     saves in a server crash costs a resident one page, never a completed response."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -20,23 +20,48 @@ ALL_ROLES = ("admin", "staff", "police")
 
 
 def load_user() -> None:
-    """Before each request: the logged-in user, unless the session timed out."""
+    """Before each request: the logged-in user, unless the session has ended: idle for
+    SESSION_IDLE_MINUTES, older than SESSION_MAX_HOURS, or made under an earlier session
+    version of the account (logout or password change elsewhere)."""
     g.user = None
     user_id = session.get("user_id")
     if user_id is None:
         return
     now = datetime.now(timezone.utc).timestamp()
-    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    if now - session.get("seen_at", 0) > idle:
-        session.pop("user_id", None)
-        session["expired"] = True  # told on the login page
+    config = current_app.config
+    if now - session.get("seen_at", 0) > config["SESSION_IDLE_MINUTES"] * 60 or \
+            now - session.get("started_at", 0) > config["SESSION_MAX_HOURS"] * 3600:
+        end_session("expired")
         return
     user = db.session.get(User, user_id)
     if user is None or not user.active:
-        session.pop("user_id", None)
+        end_session()
+        return
+    if session.get("version") != user.session_version:
+        end_session("ended")
         return
     session["seen_at"] = now
     g.user = user
+
+
+def start_session(user: User, started_at: float | None = None) -> None:
+    """A fresh session for ``user`` (nothing of an earlier one is kept but the language:
+    against session fixation), under the account's current session version."""
+    now = datetime.now(timezone.utc).timestamp()
+    language = session.get("lang")
+    session.clear()
+    session.update(user_id=user.id, version=user.session_version,
+                   started_at=started_at or now, seen_at=now)
+    if language:
+        session["lang"] = language
+
+
+def end_session(reason: str | None = None) -> None:
+    """Log out of this session; ``reason`` is told on the login page."""
+    for key in ("user_id", "version", "started_at", "seen_at"):
+        session.pop(key, None)
+    if reason:
+        session["ended"] = reason
 
 
 def login_required(*roles: str) -> Callable:

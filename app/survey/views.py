@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as HttpResponse
 
 from ..extensions import csrf, db
 from ..i18n import current_language
+from ..ratelimits import code_entry_limits
 from . import service, visitor
 from .service import SurveyContext
 
@@ -124,6 +125,7 @@ def start(slug: str):
 
 
 @bp.post("/<slug>/start")
+@code_entry_limits  # only when a code is typed: page views and saves are never counted
 def begin(slug: str):
     """Begin (or resume with a code) and go to the resident's current page."""
     context = _context(slug)
