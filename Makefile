@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Job workers started beside gunicorn when REDIS_URL is set (see scripts/serve.sh).
+JOB_WORKERS ?= 2
 
 .PHONY: run test setup debian-packages venv bench
 
@@ -11,7 +13,7 @@ run: setup
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app demo
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/s/kassel-2026"
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) "app:create_app()"
+	@BIN=$(BIN) PORT=$(PORT) JOB_WORKERS=$(JOB_WORKERS) bash scripts/serve.sh
 
 test: setup
 	$(BIN)/python -m pytest

@@ -209,3 +209,49 @@ class AuditEvent(Base):
         ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- Background jobs ----------------------------------------------------------------
+# Imported here so that this block could be appended without touching the lines above.
+from sqlalchemy import Index, LargeBinary, text  # noqa: E402
+
+ACTIVE_JOB_STATES = ("queued", "running")  # at most one per account, survey and kind
+
+
+class BackgroundJob(Base):
+    """A report or a batch of invitation letters made by a job worker, with its file.
+    It belongs to the account that asked for it and is deleted at ``expires_at``. The
+    job queue (Redis) carries only the id: everything else lives here, so that any web
+    server and any worker machine sharing the database sees the same state."""
+
+    __tablename__ = "background_job"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not guessable
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"),
+                                         index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"),
+                                           index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    # What to make: district, free_text, counts per district, units for the estimate.
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(8), default="queued", index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    # Loaded only for a download: status pages and the cleaner never read the bytes.
+    output: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('city', 'district', 'pack', 'letters')",
+                        name="background_job_kind"),
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')",
+                        name="background_job_state"),
+        # One waiting or running job per account, survey and kind, whichever web server
+        # took the click: a second click finds the first job instead of starting another.
+        Index("background_job_one_active", "user_id", "survey_id", "kind", unique=True,
+              postgresql_where=text("state IN ('queued', 'running')"),
+              sqlite_where=text("state IN ('queued', 'running')")),
+    )

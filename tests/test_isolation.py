@@ -1,9 +1,7 @@
 """Every staff route, walked as a user of another municipality and as police."""
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +9,7 @@ from .staff import login, make_users
 
 STAFF_BLUEPRINTS = ("backoffice.", "survey_admin.", "dashboard.")
 PUBLIC = {"dashboard.plotly_js"}
-JOB_ID = "0123456789abcdef"
+JOB_ID = "0123456789abcdef" * 2
 
 
 def staff_routes(app) -> list[tuple[str, str, str]]:
@@ -38,11 +36,15 @@ def routes(app, survey):
     with app.app_context():
         load_demo(db.session, responses=600)  # figures for the dashboard routes
     make_users(app)
-    job = Path(app.instance_path) / "report-jobs" / JOB_ID  # a finished report of Kassel
-    job.mkdir(parents=True)
-    (job / "status.json").write_text(json.dumps({"state": "done", "survey": "kassel-2026",
-                                                 "kind": "city", "file": "bericht.pdf"}))
-    (job / "bericht.pdf").write_bytes(b"%PDF-1.7 test")
+    with app.app_context():  # a finished report of Kassel, made for police@kassel.de
+        from sqlalchemy import select
+        from app.models import BackgroundJob, Survey, User
+        db.session.add(BackgroundJob(
+            id=JOB_ID, kind="city", state="done", file_name="bericht.pdf",
+            output=b"%PDF-1.7 test", parameters={"free_text": False},
+            user_id=db.session.scalar(select(User.id).where(User.email == "police@kassel.de")),
+            survey_id=db.session.scalar(select(Survey.id).where(Survey.slug == "kassel-2026"))))
+        db.session.commit()
     return staff_routes(app)
 
 

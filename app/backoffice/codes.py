@@ -1,19 +1,21 @@
 """Invitation codes for a register sample: generation per district, letters, mail merge."""
 from __future__ import annotations
 
-import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from reports.letters import Letter, LetterSet, render_letters
 
-from ..models import Survey, today
-from ..survey.service import new_codes
-from .tabular import TableError, TableProblem, read_table
+from .. import audit
+from ..models import InvitationCode, Survey, today
+from ..survey.service import hash_code, new_codes
+from .tabular import TableError, TableProblem, read_table, write_csv
 
 MAX_CODES_PER_RUN = 100_000
 
@@ -34,20 +36,28 @@ def survey_url(base_url: str, survey: Survey) -> str:
     return f"{base_url.rstrip('/')}/s/{quote(survey.slug)}"
 
 
-def generate(session: Session, survey: Survey, counts: dict[str, int], base_url: str
-             ) -> list[GeneratedCode]:
-    """New codes per district (code -> count). Which district a code went to is kept
-    (for return rates); who received it never is."""
+def check_counts(survey: Survey, counts: dict[str, int]) -> int:
+    """The number of codes asked for, or CodesError if they cannot be made (checked
+    before a letter batch is queued, so that the form shows the problem at once)."""
     if survey.access_mode != "codes":
         raise CodesError(f"Die Befragung '{survey.slug}' ist offen zugänglich; Codes gibt es "
                          "nur bei Zugang mit Einladungscode.")
-    districts = {district.code: district for district in survey.municipality.districts}
-    unknown = sorted(set(counts) - set(districts))
+    known = {district.code for district in survey.municipality.districts}
+    unknown = sorted(set(counts) - known)
     if unknown:
         raise CodesError(f"Unbekannte Stadtteile: {', '.join(unknown)}.")
     total = sum(counts.values())
     if total < 1 or total > MAX_CODES_PER_RUN or min(counts.values()) < 0:
         raise CodesError(f"Anzahl muss zwischen 1 und {MAX_CODES_PER_RUN} liegen.")
+    return total
+
+
+def generate(session: Session, survey: Survey, counts: dict[str, int], base_url: str
+             ) -> list[GeneratedCode]:
+    """New codes per district (code -> count). Which district a code went to is kept
+    (for return rates); who received it never is."""
+    check_counts(survey, counts)
+    districts = {district.code: district for district in survey.municipality.districts}
     url = survey_url(base_url, survey)
     generated = []
     for code, count in counts.items():
@@ -88,10 +98,50 @@ def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str) -
     return render_letters(letter_set, today())
 
 
+def codes_with_letters(session: Session, survey: Survey, counts: dict[str, int],
+                       base_url: str, user_email: str | None) -> tuple[int, bytes]:
+    """New codes per district and the ZIP with their letters and the mail merge: (number
+    of codes, ZIP). Commits.
+
+    The codes are committed before their letters are rendered: making them locks the
+    survey's code numbers, and 700 letters take about a minute to render, which no
+    resident finishing the survey should wait for. If rendering fails, the codes are
+    deleted again, so that no code exists without its letter.
+    """
+    generated = generate(session, survey, counts, base_url)
+    audit.record(session, "codes_generated", f"{survey.slug}: {len(generated)} Codes " +
+                 ", ".join(f"{code}={count}" for code, count in counts.items() if count),
+                 user_email=user_email, municipality_id=survey.municipality_id)
+    session.commit()
+    try:
+        return len(generated), letters_zip(survey, generated, base_url)
+    except Exception:
+        session.rollback()
+        hashes = [hash_code(item.code) for item in generated]
+        for start in range(0, len(hashes), 500):
+            session.execute(delete(InvitationCode).where(
+                InvitationCode.survey_id == survey.id,
+                InvitationCode.code_hash.in_(hashes[start:start + 500])))
+        audit.record(session, "codes_discarded", f"{survey.slug}: {len(generated)} Codes "
+                     "wieder gelöscht, die Briefe konnten nicht erstellt werden",
+                     user_email=user_email, municipality_id=survey.municipality_id)
+        session.commit()
+        raise
+
+
+def letters_zip(survey: Survey, generated: list[GeneratedCode], base_url: str) -> bytes:
+    """The ZIP for the printing house: the letters as one PDF and the mail-merge CSV."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(f"{survey.slug}-einladungen.pdf",
+                        letters_pdf(survey, generated, base_url))
+        bundle.writestr(f"{survey.slug}-serienbrief.csv", mail_merge_csv(generated))
+    return archive.getvalue()
+
+
 def mail_merge_csv(generated: list[GeneratedCode]) -> bytes:
-    """For the printing house: one row per letter (UTF-8, comma-separated)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["district_code", "district_name", "code", "url"])
-    writer.writerows((g.district_code, g.district_name, g.code, g.url) for g in generated)
-    return buffer.getvalue().encode("utf-8")
+    """For the printing house: one row per letter (UTF-8, comma-separated, district
+    names neutralised like every export)."""
+    return write_csv(["district_code", "district_name", "code", "url"],
+                     ((g.district_code, g.district_name, g.code, g.url) for g in generated)
+                     ).encode("utf-8")

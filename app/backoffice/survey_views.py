@@ -3,20 +3,19 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from datetime import date
-from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    send_file, url_for)
 
 from questionnaires import QuestionnaireError
+from questionnaires.loader import questionnaire_text
 
-from .. import audit, report_jobs
+from .. import audit, jobs
 from ..auth.access import (STAFF_ROLES, load_user, login_required, municipality_or_404,
                            survey_or_404)
 from ..extensions import db
-from ..models import Survey
+from ..models import BackgroundJob, Survey
 from ..municipal import (SetupError, change_survey_status, create_survey_from_text,
                          set_survey_dates)
 from ..paths import QUESTIONNAIRE_DIR
@@ -33,6 +32,9 @@ bp.before_request(load_user)  # residents' pages never look for an account
 
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument."
              "spreadsheetml.sheet", "sav": "application/x-spss-sav"}
+REPORT_KINDS = ("city", "district", "pack")
+JOB_TITLES = {"city": "Stadtbericht", "district": "Stadtteilbericht",
+              "pack": "Berichtspaket", "letters": "Einladungsbriefe"}
 
 
 def _context(slug: str) -> SurveyContext:
@@ -64,15 +66,15 @@ def new(municipality_slug: str):
             abort(400)
         upload = ((QUESTIONNAIRE_DIR / name).read_bytes(), name)
     try:
+        # The same 1 MB and UTF-8 check as for a file given to the CLI.
+        text = questionnaire_text(*upload)
         survey = create_survey_from_text(db.session, municipality, form.get("slug", "").strip(),
-                                         upload[0].decode("utf-8"), upload[1],
-                                         form.get("access", "open"), form.get("title") or None)
+                                         text, upload[1], form.get("access", "open"),
+                                         form.get("title") or None)
         set_survey_dates(survey, *_form_dates())
-    except (QuestionnaireError, SetupError, UnicodeDecodeError) as error:
+    except (QuestionnaireError, SetupError) as error:
         db.session.rollback()
-        problems = error.lines() if isinstance(error, QuestionnaireError) else [
-            "Die Datei ist nicht UTF-8-kodiert." if isinstance(error, UnicodeDecodeError)
-            else str(error)]
+        problems = error.lines() if isinstance(error, QuestionnaireError) else [str(error)]
         return render_template("backoffice/survey_new.html", municipality=municipality,
                                files=questionnaire_files(), form=form, problems=problems), 422
     audit.record(db.session, "survey_created", f"{survey.slug} ({survey.access_mode})",
@@ -119,6 +121,8 @@ def detail(slug: str):
     rows, total = monitoring.progress(db.session, context.survey)
     return render_template("backoffice/survey.html", survey=context.survey,
                            questionnaire=context.questionnaire, rows=rows, total=total,
+                           jobs=jobs.user_jobs(db.session, g.user, context.survey),
+                           job_titles=JOB_TITLES,
                            public_url=codes_service.survey_url(
                                current_app.config["PUBLIC_BASE_URL"], context.survey))
 
@@ -162,28 +166,47 @@ def preview(slug: str, number: int):
 @bp.route("/<slug>/codes", methods=["GET", "POST"])
 @login_required(*STAFF_ROLES)
 def codes(slug: str):
-    """Generate codes per district; download letters (PDF) and mail merge (CSV) as ZIP."""
+    """Generate codes per district; letters (PDF) and mail merge (CSV) as ZIP, made by a
+    job worker when there are more than LETTERS_IN_REQUEST_MAX."""
     context = _context(slug)
     if request.method == "GET":
         return render_template("backoffice/codes.html", survey=context.survey)
     try:
         counts = _requested_counts(context.survey)
-        base_url = current_app.config["PUBLIC_BASE_URL"]
-        generated = codes_service.generate(db.session, context.survey, counts, base_url)
-        letters = codes_service.letters_pdf(context.survey, generated, base_url)
+        total = codes_service.check_counts(context.survey, counts)
+        if total > current_app.config["LETTERS_IN_REQUEST_MAX"]:
+            return _queue_letters(context.survey, counts, total)
+        _count, archive = codes_service.codes_with_letters(
+            db.session, context.survey, counts, current_app.config["PUBLIC_BASE_URL"],
+            g.user.email)
     except (codes_service.CodesError, TableError) as error:
         db.session.rollback()
         return render_template("backoffice/codes.html", survey=context.survey,
                                problems=str(error).splitlines()), 422
-    audit.record(db.session, "codes_generated", f"{slug}: {len(generated)} Codes " + ", ".join(
-        f"{code}={count}" for code, count in counts.items() if count),
-        user_email=g.user.email, municipality_id=context.survey.municipality_id)
+    return _download(archive, f"{slug}-codes.zip", "application/zip")
+
+
+def _queue_letters(survey: Survey, counts: dict[str, int], total: int):
+    """A letter batch for a job worker: the codes are made there, with their letters."""
+    parameters = {"counts": counts, "base_url": current_app.config["PUBLIC_BASE_URL"],
+                  "units": total}
+    return _submit(survey, "letters", parameters, f"{survey.slug}: {total} Codes mit Briefen")
+
+
+def _submit(survey: Survey, kind: str, parameters: dict, detail: str):
+    """Queue a job, or show the one of this kind that is still waiting or running."""
+    job, created = jobs.submit(db.session, g.user, survey, kind, parameters)
+    if created:
+        audit.record(db.session, "letters_requested" if kind == "letters" else
+                     "report_requested", detail,
+                     user_email=g.user.email, municipality_id=survey.municipality_id)
+    else:
+        flash(f"Es läuft bereits ein Auftrag „{JOB_TITLES[kind]}“ für Sie; es wurde kein "
+              "zweiter begonnen. Sobald er fertig ist, können Sie einen neuen erteilen.")
     db.session.commit()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        bundle.writestr(f"{slug}-einladungen.pdf", letters)
-        bundle.writestr(f"{slug}-serienbrief.csv", codes_service.mail_merge_csv(generated))
-    return _download(archive.getvalue(), f"{slug}-codes.zip", "application/zip")
+    if created:
+        jobs.dispatch(current_app._get_current_object(), job.id)
+    return redirect(url_for("survey_admin.job_status", slug=survey.slug, job_id=job.id))
 
 
 def _requested_counts(survey: Survey) -> dict[str, int]:
@@ -211,8 +234,14 @@ def export(slug: str):
     sep = request.args.get("sep", ",")
     if file_format not in responses_io.FORMATS or sep not in (",", ";"):
         abort(400)
-    content = responses_io.export(db.session, context, file_format, sep)
-    audit.record(db.session, "responses_exported", f"{slug} als {file_format}",
+    weights = request.args.get("weights") == "1"
+    try:
+        content = responses_io.export(db.session, context, file_format, sep, weights)
+    except responses_io.ExportError as error:
+        flash(str(error))
+        return redirect(url_for("survey_admin.detail", slug=slug))
+    audit.record(db.session, "responses_exported", f"{slug} als {file_format}"
+                 + (" mit Gewichten" if weights else ""),
                  user_email=g.user.email, municipality_id=context.survey.municipality_id)
     db.session.commit()
     return _download(content, f"{slug}-antworten.{file_format}", MIMETYPES[file_format])
@@ -228,7 +257,7 @@ def import_paper(slug: str):
         flash("Bitte eine CSV-Datei auswählen.")
         return redirect(url_for("survey_admin.detail", slug=slug))
     try:
-        imported, dropped = responses_io.import_paper(db.session, context, *upload)
+        imported = responses_io.import_paper(db.session, context, *upload)
     except TableError as error:
         db.session.rollback()
         return render_template("backoffice/import_errors.html", problems=error.problems,
@@ -236,55 +265,56 @@ def import_paper(slug: str):
     audit.record(db.session, "responses_imported", f"{slug}: {imported} Papierbögen",
                  user_email=g.user.email, municipality_id=context.survey.municipality_id)
     db.session.commit()
-    flash(f"{imported} Papierfragebögen importiert"
-          + (f" ({dropped} Antworten auf nicht zutreffende Fragen verworfen)." if dropped
-             else "."))
+    flash(f"{imported} Papierfragebögen importiert.")
     return redirect(url_for("survey_admin.detail", slug=slug))
 
 
 @bp.post("/<slug>/reports")
 @login_required()
 def request_report(slug: str):
-    """Start making a report (city, one district, or the whole pack) in the background."""
+    """Queue a report (city, one district, or the whole pack) for a job worker."""
     context = _context(slug)
     kind, district = request.form.get("kind", ""), request.form.get("district") or None
-    if kind not in report_jobs.KINDS or (kind == "district" and district not in
-                                         context.district_ids):
+    if kind not in REPORT_KINDS or (kind == "district" and district not in
+                                    context.district_ids):
         abort(400)
-    job_id = report_jobs.start(current_app._get_current_object(), slug, kind,
-                               district if kind == "district" else None,
-                               free_text=g.user.role != "police")
-    audit.record(db.session, "report_requested", f"{slug}: {kind} {district or ''}".strip(),
-                 user_email=g.user.email, municipality_id=context.survey.municipality_id)
+    parameters = {"district": district if kind == "district" else None,
+                  # Police get the version without the single free-text answers.
+                  "free_text": g.user.role != "police",
+                  "units": len(context.district_ids) + 1 if kind == "pack" else 1}
+    return _submit(context.survey, kind, parameters,
+                   f"{slug}: {kind} {parameters['district'] or ''}".strip())
+
+
+def _own_job(slug: str, job_id: str) -> BackgroundJob:
+    """The job if it is the current account's (404 for everyone else)."""
+    job = jobs.owned_job(db.session, job_id, g.user, survey_or_404(slug))
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/<slug>/jobs/<job_id>")
+@login_required()
+def job_status(slug: str, job_id: str):
+    """Progress of a job; the page reloads itself until the file is ready."""
+    job = _own_job(slug, job_id)
+    if job.state == "queued":
+        jobs.ensure_dispatched(current_app._get_current_object(), job.id)
+    return render_template("backoffice/job_status.html", slug=slug, job=job,
+                           title=JOB_TITLES[job.kind], progress=jobs.progress(db.session, job),
+                           retention=jobs.retention(current_app).of(job.kind),
+                           duration=jobs.duration_text)
+
+
+@bp.get("/<slug>/jobs/<job_id>/file")
+@login_required()
+def job_file(slug: str, job_id: str):
+    """The finished PDF or ZIP (letters: deleted as they are handed out)."""
+    job = _own_job(slug, job_id)
+    content = jobs.take_output(db.session, job) if job.state == "done" else None
+    if content is None:
+        return redirect(url_for("survey_admin.job_status", slug=slug, job_id=job_id))
     db.session.commit()
-    return redirect(url_for("survey_admin.report_status", slug=slug, job_id=job_id))
-
-
-def _job(slug: str, job_id: str) -> tuple[Path, dict]:
-    survey_or_404(slug)
-    folder = report_jobs.job_folder(current_app, job_id)
-    status = report_jobs.read_status(folder) if folder else None
-    if folder is None or status.get("survey") != slug:
-        abort(404)
-    return folder, status
-
-
-@bp.get("/<slug>/reports/<job_id>")
-@login_required()
-def report_status(slug: str, job_id: str):
-    """Progress of a report job; the page reloads itself until the file is ready."""
-    _folder, status = _job(slug, job_id)
-    return render_template("backoffice/report_status.html", slug=slug, job_id=job_id,
-                           status=status)
-
-
-@bp.get("/<slug>/reports/<job_id>/file")
-@login_required()
-def report_file(slug: str, job_id: str):
-    """The finished PDF or ZIP."""
-    folder, status = _job(slug, job_id)
-    if status.get("state") != "done":
-        abort(404)
-    path = folder / status["file"]
-    mimetype = "application/zip" if path.suffix == ".zip" else "application/pdf"
-    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=path.name)
+    mimetype = "application/zip" if job.file_name.endswith(".zip") else "application/pdf"
+    return _download(content, job.file_name, mimetype)

@@ -16,6 +16,7 @@ from .backoffice import (codes_group, districts_group, municipalities_group, res
                          surveys_group, users_group)
 from .core import (db_group, demo_command, indicators_command, questionnaire_group,
                    report_command)
+from .jobs import jobs_group
 
 
 def _without_traceback(callback: Callable) -> Callable:
@@ -44,6 +45,6 @@ def _guard(command: click.Command) -> None:
 def init_app(app: Flask) -> None:
     for command in (db_group, questionnaire_group, demo_command, indicators_command, report_command,
                     municipalities_group, districts_group, surveys_group, codes_group,
-                    responses_group, users_group):
+                    responses_group, users_group, jobs_group):
         _guard(command)
         app.cli.add_command(command)

@@ -1,0 +1,57 @@
+"""What a job makes: a report (city, one district, the pack) or a batch of invitation
+letters. Runs in a job worker with an app context and returns the file; only a letter
+batch writes to the database (its codes, see codes.codes_with_letters)."""
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from reports.build import city_report, district_report, report_pack
+from reports.model import Places
+
+from ..backoffice import codes as codes_service
+from ..models import BackgroundJob, Survey, User
+from ..reporting import report_data
+from ..survey.service import context_of
+
+
+def make(session: Session, job: BackgroundJob) -> tuple[str, bytes]:
+    """(file name, content) of the job's file."""
+    survey = session.get(Survey, job.survey_id)
+    if job.kind == "letters":
+        return _letters(session, survey, job)
+    return _report(session, survey, job)
+
+
+def _report(session: Session, survey: Survey, job: BackgroundJob) -> tuple[str, bytes]:
+    data = report_data(session, context_of(session, survey))
+    if not job.parameters.get("free_text", False):  # the police's version
+        data.show_answers = False
+        data.places = [Places(p.district, [], p.top_terms, p.suppressed) for p in data.places]
+    slug = survey.slug
+    if job.kind == "district":
+        district = job.parameters["district"]
+        return f"{slug}-stadtteil-{district}.pdf", district_report(data, district)[0]
+    if job.kind == "city":
+        return f"{slug}-stadt.pdf", city_report(data)[0]
+    # The pack's PDFs pass through a private temporary folder of this worker only.
+    with tempfile.TemporaryDirectory(prefix="sicherheit-pack-") as folder:
+        stats = report_pack(data, Path(folder), slug)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in stats.files:
+                bundle.write(path, path.name)
+    return f"{slug}-berichte.zip", archive.getvalue()
+
+
+def _letters(session: Session, survey: Survey, job: BackgroundJob) -> tuple[str, bytes]:
+    """New codes and their letters (codes_with_letters: no codes remain if it fails)."""
+    counts = {code: int(count) for code, count in job.parameters["counts"].items()}
+    owner = session.get(User, job.user_id)
+    _count, content = codes_service.codes_with_letters(
+        session, survey, counts, job.parameters["base_url"], owner.email if owner else None)
+    return f"{survey.slug}-codes.zip", content
