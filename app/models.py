@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey,
-                        Integer, String, Table, Text, UniqueConstraint)
+                        Integer, LargeBinary, String, Table, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -106,8 +106,8 @@ class Survey(Base):
 
 
 class InvitationCode(Base):
-    """An access code from a letter. Only its hash is kept, and only whether it was used:
-    nothing links it to the response it gave."""
+    """An access code from a letter. Only its hash is kept; whether it was used is a bit
+    in UsedCodes, never a change to this row (see docs/anonymity.md)."""
 
     __tablename__ = "invitation_code"
 
@@ -116,11 +116,35 @@ class InvitationCode(Base):
                                            index=True)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The code's bit in its survey's UsedCodes.bitmap (0, 1, 2, ... in order of creation).
+    number: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("survey_id", "number", name="invitation_code_number_unique"),
+        CheckConstraint("number >= 0", name="invitation_code_number_not_negative"),
+    )
+
+
+class UsedCodes(Base):
+    """Which codes of a survey gave their response: one bitmap per survey, bit
+    ``InvitationCode.number`` set in the very statement that stores the response.
+
+    A set, not a list: it holds no order in which codes were used, and no code row is
+    written when a response is stored, so neither values nor transaction stamps pair a
+    response with its code (docs/anonymity.md)."""
+
+    __tablename__ = "used_codes"
+
+    survey_id: Mapped[int] = mapped_column(
+        ForeignKey("survey.id", ondelete="CASCADE"), primary_key=True)
+    bitmap: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class ResponseDraft(Base):
-    """Progress of a resident who has started but not finished; kept per page."""
+    """Progress of a resident who has started but not finished; kept per page.
+
+    A draft is removed only when its response is stored (in the same transaction): a
+    draft key that is no longer found belongs to a completed questionnaire."""
 
     __tablename__ = "response_draft"
 
@@ -132,9 +156,6 @@ class ResponseDraft(Base):
         ForeignKey("invitation_code.id", ondelete="CASCADE"), unique=True)
     answers: Mapped[dict[str, Any]] = mapped_column(AnswerJSON, default=dict)
     reached_page: Mapped[int] = mapped_column(Integer, default=0)
-    # A code's draft stays, emptied and marked completed, until a batch of completions
-    # is sealed (see survey.service.seal_completed): it blocks the code meanwhile.
-    completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     # One up with every saved page: a save based on an older state is refused and redone
     # on the current one (two devices with one code), and a worker may reuse a draft it
@@ -155,9 +176,6 @@ class Response(Base):
     source: Mapped[str] = mapped_column(String(12), default="online")
     completed_on: Mapped[date] = mapped_column(Date, default=today)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
-    # The random key of the draft it came from: a second submit of the same draft
-    # (double click, two tabs) hits this unique index instead of storing twice.
-    submission_key: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     __table_args__ = (
         CheckConstraint("source IN ('online', 'paper', 'synthetic')", name="response_source"),

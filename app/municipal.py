@@ -12,7 +12,7 @@ from questionnaires import Questionnaire, load_questionnaire_file, load_question
 
 from . import audit
 from .models import District, Municipality, PopulationCell, Survey
-from .survey.service import seal_completed
+from .survey.service import erase_traces
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 ACCESS_MODES = ("open", "codes")
@@ -131,11 +131,11 @@ def set_survey_status(survey: Survey, status: str) -> None:
 
 def change_survey_status(session: Session, survey: Survey, status: str,
                          actor: str | None) -> None:
-    """Open or close a wave with its audit entry, committed. Closing seals the codes of
-    all completed drafts at once: no more answers can come to complete a batch."""
+    """Open or close a wave with its audit entry, committed. Closing also clears the
+    database files of earlier states of drafts and used codes (erase_traces)."""
     set_survey_status(survey, status)
     audit.record(session, f"survey_{status}", survey.slug, user_email=actor,
                  municipality_id=survey.municipality_id)
     session.commit()
     if status == "closed":
-        seal_completed(session, minimum=1, survey_id=survey.id)
+        erase_traces(session.get_bind())

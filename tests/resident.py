@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
+RESUME_PATTERN = re.compile(r'name="resume" value="([^"]+)"')
 
 # One complete, valid set of answers to the standard questionnaire, page by page.
 STANDARD_ANSWERS: dict[int, dict[str, Any]] = {
@@ -38,6 +39,16 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def start_form(html: str) -> dict[str, str]:
+    """The hidden fields of a start page's form: the CSRF token and, where the page
+    offers to continue a draft, its resume nonce."""
+    fields = {"csrf_token": csrf_token(html)}
+    resume = RESUME_PATTERN.search(html)
+    if resume:
+        fields["resume"] = resume.group(1)
+    return fields
+
+
 class Resident:
     def __init__(self, client: FlaskClient, slug: str = "kassel-2026") -> None:
         self.client = client
@@ -45,7 +56,7 @@ class Resident:
 
     def start(self, code: str | None = None) -> TestResponse:
         page = self.client.get(f"/s/{self.slug}")
-        data = {"csrf_token": csrf_token(page.get_data(as_text=True))}
+        data = start_form(page.get_data(as_text=True))
         if code is not None:
             data["code"] = code
         return self.client.post(f"/s/{self.slug}/start", data=data)

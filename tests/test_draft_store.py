@@ -11,7 +11,7 @@ from app.models import Response, ResponseDraft, Survey
 from app.survey import draft_store, service
 from app.survey.views import cached_survey
 
-from .resident import STANDARD_ANSWERS, Resident, csrf_token
+from .resident import STANDARD_ANSWERS, Resident, csrf_token, start_form
 
 
 def test_answers_saved_on_the_driver_read_back_through_the_orm(app, client, survey):
@@ -130,13 +130,19 @@ def test_continuing_twice_from_the_start_page_keeps_the_answers(app, client, sur
     resident.start()
     resident.post(1, STANDARD_ANSWERS[1])
     resident.post(2, STANDARD_ANSWERS[2])
-    token = csrf_token(client.get("/s/kassel-2026").get_data(as_text=True))
-    for _ in range(2):
-        resumed = client.post("/s/kassel-2026/start", data={"csrf_token": token})
-        assert resumed.headers["Location"].endswith("/page/3")
+    form = start_form(client.get("/s/kassel-2026").get_data(as_text=True))
+    sent_with = resident.key
+    first = client.post("/s/kassel-2026/start", data=form)
+    after_first = resident.key
+    resident.key = sent_with  # the second tap left before the first one's answer came
+    second = client.post("/s/kassel-2026/start", data=form)
+    assert first.headers["Location"].endswith("/page/3")
+    assert second.headers["Location"].endswith("/page/3")
+    assert resident.key == after_first != sent_with  # resuming gave the draft a new key
     with app.app_context():
         [draft] = db.session.scalars(select(ResponseDraft))
         assert draft.answers["safety_night"] == 3
+        assert draft.key == after_first.split(".")[0]
 
 
 def test_over_https_the_key_is_a_host_only_cookie(app, client, survey):

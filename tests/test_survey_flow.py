@@ -7,7 +7,7 @@ from sqlalchemy import func, inspect, select
 from app.extensions import db
 from app.models import Response, ResponseDraft
 
-from .resident import STANDARD_ANSWERS, Resident, csrf_token, is_checked
+from .resident import STANDARD_ANSWERS, Resident, csrf_token, is_checked, start_form
 
 
 def stored_responses(app) -> list[Response]:
@@ -39,7 +39,7 @@ def test_a_full_response_is_stored_with_codes_and_date_only(app, client, survey)
         assert db.session.scalar(select(func.count()).select_from(ResponseDraft)) == 0
         columns = {column["name"] for column in inspect(db.engine).get_columns("response")}
     assert columns == {"id", "survey_id", "district_id", "answers", "source", "completed_on",
-                       "duration_minutes", "submission_key"}  # no IP, agent or timestamp
+                       "duration_minutes"}  # no IP, agent, timestamp or key
 
 
 def test_reporting_page_is_skipped_without_victimisation(app, client, survey):
@@ -141,7 +141,7 @@ def test_a_start_page_left_open_in_a_second_tab_leads_back_to_the_draft(client, 
     assert client.post("/s/kassel-2026/start", data={}).status_code == 400  # no token: refused
     start = client.get("/s/kassel-2026").get_data(as_text=True)
     assert "Befragung fortsetzen" in start
-    resumed = client.post("/s/kassel-2026/start", data={"csrf_token": csrf_token(start)})
+    resumed = client.post("/s/kassel-2026/start", data=start_form(start))
     assert resumed.headers["Location"].endswith("/page/1")
 
 
@@ -225,10 +225,22 @@ def test_language_can_be_switched_on_every_page(client, survey):
     html = client.get("/s/kassel-2026/page/2?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in html and "Page 2 of 9" in html
     assert "How safe do you feel" in html and "no answer" in html
-    assert 'href="/s/kassel-2026/page/2?lang=de"' in html
+    assert 'name="action" value="lang-de"' in html  # the switch submits the page
     assert "Seite 2 von 9" in client.get("/s/kassel-2026/page/2?lang=de").get_data(as_text=True)
     client.get("/s/kassel-2026/page/1?lang=en")
     assert "Page 2 of 9" in resident.page(2).get_data(as_text=True)  # the choice is kept
+
+
+def test_switching_language_keeps_what_was_typed_on_the_page(client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=8)
+    switched = resident.post(8, {"unsafe_places": "Holländischer Platz"}, action="lang-en")
+    assert switched.headers["Location"].endswith("/s/kassel-2026/page/8?lang=en")
+    html = client.get(switched.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="en">' in html and ">Holländischer Platz</textarea>" in html
+    # Enter in a field still means "next": it is the form's first submit button.
+    form = html[html.index('id="page-form"'):]
+    assert form.index('value="next"') < form.index('value="lang-de"')
 
 
 def test_free_text_is_escaped(app, client, survey):
@@ -263,6 +275,21 @@ def test_survey_that_is_not_open(app, client, survey, status, code, text):
         db.session.commit()
     response = client.get("/s/kassel-2026")
     assert response.status_code == code and text in response.get_data(as_text=True)
+
+
+def test_a_survey_before_its_start_date_names_the_date(app, client, survey):
+    from datetime import date, timedelta
+
+    opens = date.today() + timedelta(days=40)
+    with app.app_context():
+        db.session.get(type(survey), survey.id).opens_on = opens
+        db.session.commit()
+    months = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+              "September", "Oktober", "November", "Dezember")
+    response = client.get("/s/kassel-2026")
+    assert response.status_code == 403
+    assert (f"Diese Befragung beginnt am {opens.day}. {months[opens.month - 1]} {opens.year}."
+            in response.get_data(as_text=True))
 
 
 def test_unknown_survey_is_a_plain_404(client, survey):

@@ -1,8 +1,6 @@
 """Response monitoring per district: invited, started, completed, return rate, time."""
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -11,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import District, InvitationCode, Response, ResponseDraft, Survey
+from .tabular import write_csv
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def progress(session: Session, survey: Survey) -> tuple[list[DistrictProgress],
     for answers, code_district in session.execute(
             select(ResponseDraft.answers, InvitationCode.district_id)
             .outerjoin(InvitationCode, ResponseDraft.code_id == InvitationCode.id)
-            .where(ResponseDraft.survey_id == survey.id, ResponseDraft.completed.is_(False))):
+            .where(ResponseDraft.survey_id == survey.id)):
         in_progress[code_district or by_code.get((answers or {}).get("district"))] += 1
     rows = [DistrictProgress(code, name, invited.get(district_id, 0),
                              in_progress[district_id] + completed[district_id],
@@ -70,12 +69,11 @@ def _median(values: list[int]) -> float | None:
 
 
 def progress_csv(rows: list[DistrictProgress], total: DistrictProgress) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["district", "name", "invited", "started", "completed", "paper",
-                     "return_rate", "median_minutes"])
-    for row in rows + [total]:
-        writer.writerow([row.code, row.name, row.invited, row.started, row.completed, row.paper,
-                         "" if row.return_rate is None else f"{row.return_rate:.4f}",
-                         "" if row.median_minutes is None else f"{row.median_minutes:g}"])
-    return buffer.getvalue().encode("utf-8")
+    """The monitoring table; district names are neutralised like every export."""
+    return write_csv(
+        ["district", "name", "invited", "started", "completed", "paper", "return_rate",
+         "median_minutes"],
+        ([row.code, row.name, row.invited, row.started, row.completed, row.paper,
+          "" if row.return_rate is None else f"{row.return_rate:.4f}",
+          "" if row.median_minutes is None else f"{row.median_minutes:g}"]
+         for row in rows + [total])).encode("utf-8")

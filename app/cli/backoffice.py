@@ -24,7 +24,8 @@ from ..extensions import db
 from ..models import Municipality, Survey
 from ..municipal import (SetupError, change_survey_status, create_municipality, create_survey,
                          set_min_n, set_survey_dates)
-from ..survey.service import context_of, seal_completed
+from ..survey.service import context_of, erase_traces
+from ..survey.used_codes import used_numbers
 
 CLI_ACTOR = "cli"
 
@@ -228,11 +229,15 @@ def responses_export(survey: str, file_format: str, sep: str, out: str) -> None:
 @responses_group.command("seal")
 @click.argument("survey")
 def responses_seal(survey: str) -> None:
-    """Mark the codes of all completed responses of SURVEY used now (normally done in
-    batches of ten, and when the survey closes)."""
+    """Report how many codes of SURVEY have given their response (each is marked in the
+    transaction that stores it) and clear the database files of earlier states of
+    drafts and used codes (SQLite checkpoint, PostgreSQL vacuum)."""
     target = survey_named(survey)
-    sealed = seal_completed(db.session, minimum=1, survey_id=target.id)
-    click.echo(f"{sealed} Codes als genutzt vermerkt.")
+    used = len(used_numbers(db.session, target.id))
+    db.session.rollback()  # VACUUM and a checkpoint want no open transaction
+    erase_traces(db.engine)
+    click.echo(f"{used} Codes als genutzt vermerkt; frühere Stände von Entwürfen aus den "
+               "Datenbankdateien entfernt.")
 
 
 @responses_group.command("import")

@@ -4,7 +4,7 @@ Every page view reads a draft and every page post saves one. On that path SQLAlc
 execution layer cost three times the database work itself (measured on PostgreSQL:
 0.25 ms of CPU for a read and a save through a pooled connection, 0.08 ms straight on
 the driver), so these two statements go to the DBAPI connection directly, in autocommit
-mode. Starting, completing and sealing drafts stay with SQLAlchemy.
+mode. Starting and completing drafts stay with SQLAlchemy.
 
 Each save raises the draft's revision, and only a save based on the current revision
 succeeds (optimistic concurrency: two devices working on one code's draft never
@@ -29,10 +29,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 FIND_BY_KEY = ("SELECT id, key, code_id, answers, reached_page, started_at, revision"
-               " FROM response_draft WHERE key = :key AND survey_id = :survey_id"
-               " AND NOT completed")
+               " FROM response_draft WHERE key = :key AND survey_id = :survey_id")
 SAVE = ("UPDATE response_draft SET answers = :answers, reached_page = :reached_page,"
-        " revision = revision + 1 WHERE id = :id AND revision = :revision AND NOT completed")
+        " revision = revision + 1 WHERE id = :id AND revision = :revision")
 RECENT_LIMIT = 5000  # drafts kept in memory per process, about 10 MB at most
 VIEW_SECONDS = 5.0
 KEEP_SECONDS = 900.0

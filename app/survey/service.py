@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from questionnaires import Questionnaire, load_questionnaire_text
 
 from ..models import (District, InvitationCode, Response, ResponseDraft, Survey, as_utc, today,
                       utc_now)
+from . import used_codes
 from .draft_store import Draft, DraftStore
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: nothing a resident could misread in a printed letter.
@@ -121,9 +123,12 @@ def new_codes(session: Session, survey: Survey, count: int,
              for _ in range(count)}
     while len(codes) < count:
         codes.add("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+    ordered = sorted(codes)
+    first = used_codes.reserve_numbers(session, survey.id, count)
     session.add_all(InvitationCode(survey_id=survey.id, district_id=district_id,
-                                   code_hash=hash_code(code)) for code in codes)
-    return [format_code(code) for code in sorted(codes)]
+                                   code_hash=hash_code(code), number=first + offset)
+                    for offset, code in enumerate(ordered))
+    return [format_code(code) for code in ordered]
 
 
 def find_code(session: Session, survey: Survey | SurveyInfo, code: str) -> InvitationCode | None:
@@ -137,8 +142,7 @@ def find_code(session: Session, survey: Survey | SurveyInfo, code: str) -> Invit
 _DRAFTS = select(ResponseDraft.id, ResponseDraft.key, ResponseDraft.code_id,
                  ResponseDraft.answers, ResponseDraft.reached_page, ResponseDraft.started_at,
                  ResponseDraft.revision)
-DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"),
-                              ResponseDraft.completed.is_(False))
+DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"))
 
 
 @contextmanager
@@ -162,24 +166,56 @@ def _draft(engine: Engine, statement, **params) -> Draft | None:
 
 
 def start_draft(engine: Engine, survey: Survey | SurveyInfo,
-                code: InvitationCode | None = None) -> Draft | None:
+                code: InvitationCode | None = None,
+                answers: dict[str, Any] | None = None) -> Draft | None:
     """The resident's draft: the existing one for a code (resume), else a new one
-    (None if the code was completed elsewhere a moment ago)."""
+    starting with ``answers`` (None if the code was completed elsewhere a moment ago)."""
     if code is not None:
         existing = _draft(engine, DRAFT_BY_CODE, code_id=code.id)
         if existing is not None:
             return existing
-    draft = Draft(id=0, key=uuid.uuid4().hex, code_id=code.id if code else None, answers={},
-                  reached_page=0, started_at=utc_now(), revision=0)
+    draft = Draft(id=0, key=uuid.uuid4().hex, code_id=code.id if code else None,
+                  answers=dict(answers or {}), reached_page=0, started_at=utc_now(),
+                  revision=0)
     try:
         with _autocommit(engine) as connection:
             draft.id = connection.execute(
                 insert(ResponseDraft).returning(ResponseDraft.id),
                 {"survey_id": survey.id, "key": draft.key, "code_id": draft.code_id,
-                 "answers": {}, "reached_page": 0, "started_at": draft.started_at}).scalar_one()
+                 "answers": draft.answers, "reached_page": 0,
+                 "started_at": draft.started_at}).scalar_one()
     except IntegrityError:  # the same code started at the same moment elsewhere
         return _draft(engine, DRAFT_BY_CODE, code_id=code.id)
     return draft
+
+
+_CODE_DISTRICT = select(District.code).join(
+    InvitationCode, InvitationCode.district_id == District.id).where(
+    InvitationCode.id == bindparam("code_id"))
+# A code's district never changes: kept per process once read (bounded).
+_code_districts: dict[int, str | None] = {}
+
+
+def code_district(engine: Engine, code_id: int | None) -> str | None:
+    """The district (code) an invitation code was sent to, if any: the resident is not
+    asked for it again, and a district stated otherwise is kept as the code's."""
+    if code_id is None:
+        return None
+    if code_id not in _code_districts:
+        with _autocommit(engine) as connection:
+            district = connection.execute(_CODE_DISTRICT, {"code_id": code_id}).scalar()
+        if len(_code_districts) > 100_000:
+            _code_districts.clear()
+        _code_districts[code_id] = district
+    return _code_districts[code_id]
+
+
+def given_answers(questionnaire: Questionnaire, district: str | None) -> dict[str, str]:
+    """Answers the resident is not asked for: the district questions, from the code."""
+    if district is None:
+        return {}
+    return {question.code: district for page in questionnaire.pages
+            for question in page.questions if question.type_name == "district"}
 
 
 def find_draft(store: DraftStore, survey: Survey | SurveyInfo, key: str | None,
@@ -188,9 +224,25 @@ def find_draft(store: DraftStore, survey: Survey | SurveyInfo, key: str | None,
     return store.find(survey.id, key, revision, for_save) if key else None
 
 
-def was_completed(session: Session, draft_key: str) -> bool:
-    return session.scalar(select(Response.id).where(Response.submission_key == draft_key)) \
-        is not None
+def resume_key(secret: str | bytes, key: str, nonce: str) -> str:
+    """The new key of an open-link draft resumed from the start page whose form carried
+    ``nonce``. A key planted in a resident's browser is worthless once they resume: the
+    new one needs the secret and a nonce that only their page held. The same form sent
+    twice (a double tap) gives the same key, so the second tap finds the draft again."""
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, f"resume:{key}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def rekey_draft(engine: Engine, draft: Draft, new_key: str) -> bool:
+    """Give ``draft`` the key ``new_key``; False if it was completed or re-keyed meanwhile."""
+    with _autocommit(engine) as connection:
+        changed = connection.execute(
+            update(ResponseDraft).where(ResponseDraft.id == draft.id,
+                                        ResponseDraft.key == draft.key)
+            .values(key=new_key)).rowcount == 1
+    if changed:
+        draft.key = new_key
+    return changed
 
 
 def allowed_pages(questionnaire: Questionnaire, draft: Draft) -> list[int]:
@@ -235,121 +287,96 @@ def previous_page(questionnaire: Questionnaire, answers: dict[str, Any], before:
 
 
 _DRAFT_TABLE = ResponseDraft.__table__
-_RESPONSE_TABLE = Response.__table__
-# The draft as the resident last saw it: not completed, and at the same revision.
-_OPEN = (_DRAFT_TABLE.c.id == bindparam("draft_id"), _DRAFT_TABLE.c.completed.is_(False),
-         _DRAFT_TABLE.c.revision == bindparam("draft_revision"))
-# How a draft ends: an open-link draft goes; a code's draft is emptied, re-keyed and kept,
-# marked completed, until its code is sealed.
-_END_DRAFT = {False: delete(_DRAFT_TABLE).where(*_OPEN),
-              True: update(_DRAFT_TABLE).where(*_OPEN).values(
-                  completed=True, answers={}, key=bindparam("new_key"))}
 _RESPONSE_FIELDS = ("survey_id", "answers", "district_id", "source", "completed_on",
-                    "duration_minutes", "submission_key")
-_STORE_RESPONSE = insert(_RESPONSE_TABLE)
+                    "duration_minutes")
+_ANSWERS = Response.__table__.c.answers.type
+# The draft as the resident last saw it (same revision) ends: deleted.
+_END_DRAFT = delete(_DRAFT_TABLE).where(_DRAFT_TABLE.c.id == bindparam("draft_id"),
+                                        _DRAFT_TABLE.c.revision == bindparam("draft_revision"))
+# The code's bit, set only if it is not set yet: a code gives one response.
+_MARK_USED = text(
+    "UPDATE used_codes SET bitmap = set_bit(bitmap, :number, 1)"
+    " WHERE survey_id = :survey_id AND get_bit(bitmap, :number) = 0")
+_CODE_NUMBER = select(InvitationCode.number).where(InvitationCode.id == bindparam("code_id"))
+_STORE_RESPONSE = insert(Response.__table__)
+# PostgreSQL: the three steps in one statement, atomic by itself and one round trip.
+# The response is stored only if the draft was ended here and, for a code, its bit was
+# not set before (a draft started for a code completed elsewhere a moment earlier).
+_END_MARK_AND_STORE = text("""
+WITH ended AS (
+    DELETE FROM response_draft WHERE id = :draft_id AND revision = :draft_revision
+    RETURNING code_id),
+marked AS (
+    UPDATE used_codes SET bitmap = set_bit(used_codes.bitmap, invitation_code.number, 1)
+    FROM ended JOIN invitation_code ON invitation_code.id = ended.code_id
+    WHERE used_codes.survey_id = invitation_code.survey_id
+      AND get_bit(used_codes.bitmap, invitation_code.number) = 0
+    RETURNING used_codes.survey_id)
+INSERT INTO response (survey_id, answers, district_id, source, completed_on, duration_minutes)
+SELECT :survey_id, :answers, :district_id, :source, :completed_on, :duration_minutes
+FROM ended WHERE ended.code_id IS NULL OR EXISTS (SELECT 1 FROM marked)
+RETURNING id""").bindparams(bindparam("answers", type_=_ANSWERS))
 
 
-def _end_and_store(with_code: bool):
-    """One PostgreSQL statement that ends the draft and, only if it did, stores the
-    response: atomic by itself, one round trip instead of four."""
-    ended = _END_DRAFT[with_code].returning(_DRAFT_TABLE.c.id).cte("ended")
-    # Prefixed names: a parameter named like a draft column would join the UPDATE's SET.
-    values = select(*(bindparam(f"response_{name}", type_=_RESPONSE_TABLE.c[name].type)
-                      for name in _RESPONSE_FIELDS)).select_from(ended)
-    return (insert(_RESPONSE_TABLE).from_select(_RESPONSE_FIELDS, values).add_cte(ended)
-            .returning(_RESPONSE_TABLE.c.id))
-
-
-_END_AND_STORE = {False: _end_and_store(False), True: _end_and_store(True)}
-# Every ended code draft of a survey written once more, together, in a transaction of
-# their own: they then share one transaction id, which tells nothing about their order.
-_RESTAMP = (update(_DRAFT_TABLE)
-            .where(_DRAFT_TABLE.c.survey_id == bindparam("restamp_survey"),
-                   _DRAFT_TABLE.c.completed.is_(True))
-            .values(revision=_DRAFT_TABLE.c.revision + 1))
-
-
-class _AlreadyCompleted(Exception):
-    """Another request completed this draft a moment ago."""
+class _NotStored(Exception):
+    """The draft is not as the resident last saw it: nothing changes."""
 
 
 def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
-    """Store the response atomically with the end of its draft.
+    """Store the response, remove its draft and, for a code, set the code's bit in the
+    survey's used-codes bitmap: all in one transaction.
 
     Returns False, storing nothing, when the draft is no longer as ``draft`` shows it:
-    already completed (double submit, second tab; the unique submission key guards this
-    too) or changed since at another device (then its revision has moved on).
+    already completed (double submit, second tab) or changed since at another device
+    (then its revision has moved on, and the draft stays). A draft of a code that has
+    given its response elsewhere meanwhile is removed without storing anything.
 
-    The invitation code itself is not touched here: a row written in the same
-    transaction as the response could be paired with it later (PostgreSQL stamps both
-    with one transaction id, xmin). A code's draft is emptied, re-keyed and marked
-    completed, which blocks the code; then all such drafts of the survey are written once
-    more, together, so that none carries the transaction id of its response, nor one
-    next to it: their order is lost among them. seal_completed() marks codes used in
-    batches and removes those drafts.
+    Nothing written here points from the response to the code: the code's row is not
+    touched, the draft (the only row holding code and answers together) is deleted, and
+    the bitmap is a set (docs/anonymity.md).
     """
     answers = context.questionnaire.drop_hidden_answers(draft.answers)
     started = as_utc(draft.started_at)
-    with_code = draft.code_id is not None
     response = {"survey_id": context.survey.id, "answers": answers,
                 "district_id": context.district_ids.get(answers.get("district")),
                 "source": "online", "completed_on": today(),
-                "duration_minutes": max(0, round((utc_now() - started).total_seconds() / 60)),
-                "submission_key": draft.key}
-    ending = {"draft_id": draft.id, "draft_revision": draft.revision,
-              "new_key": uuid.uuid4().hex}
-    postgresql = engine.dialect.name == "postgresql"
-    try:
-        if postgresql:
-            params = ending | {f"response_{name}": value for name, value in response.items()}
-            with _autocommit(engine) as connection:
-                if connection.execute(_END_AND_STORE[with_code], params).first() is None:
-                    return False
-        else:  # SQLite has no data-modifying WITH: two statements in one transaction
-            with engine.begin() as connection:
-                if connection.execute(_END_DRAFT[with_code], ending).rowcount != 1:
-                    raise _AlreadyCompleted  # rolls back
-                connection.execute(_STORE_RESPONSE, response)
-    except _AlreadyCompleted:
+                "duration_minutes": max(0, round((utc_now() - started).total_seconds() / 60))}
+    ending = {"draft_id": draft.id, "draft_revision": draft.revision}
+    if engine.dialect.name == "postgresql":
+        with _autocommit(engine) as connection:
+            return connection.execute(_END_MARK_AND_STORE, ending | response).first() \
+                is not None
+    try:  # SQLite has no data-modifying WITH: the same steps in one transaction
+        with engine.begin() as connection:
+            if connection.execute(_END_DRAFT, ending).rowcount != 1:
+                raise _NotStored  # rolls back
+            if draft.code_id is not None:
+                number = connection.execute(_CODE_NUMBER, {"code_id": draft.code_id}).scalar()
+                if connection.execute(_MARK_USED, {"number": number,
+                                                   "survey_id": context.survey.id}
+                                      ).rowcount != 1:
+                    return False  # the code was used elsewhere: its draft goes, unstored
+            connection.execute(_STORE_RESPONSE, response)
+    except _NotStored:
         return False
-    except IntegrityError as error:
-        if "submission_key" not in str(error.orig):
-            raise  # not a second submission: a real error, for the log
-        return False
-    if with_code:
-        if postgresql:
-            with _autocommit(engine) as connection:
-                connection.execute(_RESTAMP, {"restamp_survey": context.survey.id})
-        with Session(engine) as session:
-            seal_completed(session, minimum=SEAL_BATCH)
+    if draft.code_id is not None:
+        erase_traces(engine)
     return True
 
 
-SEAL_BATCH = 10
-
-
-def seal_completed(session: Session, minimum: int = SEAL_BATCH,
-                   survey_id: int | None = None) -> int:
-    """Mark the codes of completed drafts used and remove those drafts, all in one
-    transaction, once at least ``minimum`` are waiting: a batch gives no order in which
-    codes were used, and nothing is left that points from a code to a response."""
-    query = select(ResponseDraft.id, ResponseDraft.code_id).where(
-        ResponseDraft.completed.is_(True))
-    if survey_id is not None:
-        query = query.where(ResponseDraft.survey_id == survey_id)
-    waiting = session.execute(query).all()
-    if not waiting or len(waiting) < minimum:
-        session.rollback()
-        return 0
-    session.execute(update(InvitationCode).where(
-        InvitationCode.id.in_([code_id for _id, code_id in waiting])).values(used=True))
-    session.execute(delete(ResponseDraft).where(
-        ResponseDraft.id.in_([draft_id for draft_id, _code in waiting])))
-    session.commit()
-    return len(waiting)
+def erase_traces(engine: Engine) -> None:
+    """Leave no earlier state of drafts or of the used-codes bitmap in the database
+    files where it could still be read next to the responses: SQLite's write-ahead log
+    is copied into the database and truncated (deleted rows are zeroed there, see
+    ``secure_delete`` in extensions.py); on PostgreSQL the two tables are vacuumed."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM response_draft, used_codes")
 
 
 def code_taken(session: Session, code: InvitationCode) -> bool:
-    """Used, or completed and waiting to be sealed."""
-    return code.used or session.scalar(select(ResponseDraft.id).where(
-        ResponseDraft.code_id == code.id, ResponseDraft.completed.is_(True))) is not None
+    """The code has given its response."""
+    return used_codes.is_used(session, code)

@@ -21,6 +21,7 @@ bp = Blueprint("survey", __name__, url_prefix="/s", template_folder="templates")
 csrf.exempt(bp)
 
 CONTROL_FIELDS = {"csrf_token", "action"}
+LANGUAGE_ACTIONS = {"lang-de": "de", "lang-en": "en"}  # the page's language switch
 # Cached HTML carries this mark where each response puts its own CSRF token.
 CSRF_MARK = "CSRF-TOKEN-PLACEHOLDER"
 
@@ -82,11 +83,12 @@ def _render_start(context: SurveyContext, key: str, status: int = 200, **extra: 
     availability = service.availability(context.survey)
     lang = current_language()
     cache_key = ("start", context.survey.id, availability, lang, request.path,
-                 context.survey.municipality.min_n)
+                 context.survey.municipality.min_n, context.survey.opens_on)
     return _shared_html(cache_key if draft is None and not any(extra.values()) else None,
                         key, lambda: render_template(
                             "survey/start.html", context=context, draft=draft,
                             availability=availability, lang=lang, csrf=CSRF_MARK,
+                            resume_nonce=visitor.new_nonce() if draft else None,
                             **extra)), status
 
 
@@ -142,15 +144,37 @@ def begin(slug: str):
                                  code_error=error)
         if service.code_taken(db.session, code):
             return _render_start(context, key, 409, code=typed, code_error="code_used")
-    draft = service.find_draft(db.drafts, context.survey, visitor.draft_key(key))
+    key = visitor.draft_key(key)
+    if code is None and key is not None:  # an open-link draft, resumed from the start page
+        nonce = request.form.get(visitor.RESUME_FIELD, "")
+        if not visitor.is_nonce(nonce):  # not the start page's resume form
+            return redirect(url_for("survey.start", slug=slug), 303)
+        draft = _resume_open_draft(context, key, nonce)
+    else:
+        draft = service.find_draft(db.drafts, context.survey, key)
     if draft is None or (code is not None and draft.code_id != code.id):
         # A new draft gets a new key: the visitor key of the start page never becomes one.
-        draft = service.start_draft(db.draft_engine, context.survey, code)
+        district = service.code_district(db.draft_engine, code.id) if code else None
+        draft = service.start_draft(db.draft_engine, context.survey, code,
+                                    service.given_answers(context.questionnaire, district))
         if draft is None:
             return _render_start(context, key, 409, code=request.form.get("code", "")[:40],
                                  code_error="code_used")
     return _with_draft(redirect(_page_url(slug, service.resume_page(context.questionnaire,
                                                                     draft))), slug, draft)
+
+
+def _resume_open_draft(context: SurveyContext, key: str, nonce: str):
+    """The open-link draft of this browser under a new key (session fixation: a key
+    planted in the browser no longer reaches the draft once the resident resumes)."""
+    new_key = service.resume_key(current_app.secret_key, key, nonce)
+    draft = service.find_draft(db.drafts, context.survey, key)
+    if draft is not None:
+        db.drafts.forget(context.survey.id, key)
+        if service.rekey_draft(db.draft_engine, draft, new_key):
+            return draft
+    # The same form sent twice: its first tap re-keyed the draft a moment ago.
+    return service.find_draft(db.drafts, context.survey, new_key)
 
 
 def _with_draft(response, slug: str, draft) -> HttpResponse:
@@ -170,7 +194,7 @@ def _draft_or_refuse(context: SurveyContext, key: str | None, index: int,
     key = visitor.draft_key(key)
     draft = service.find_draft(db.drafts, context.survey, key, revision, for_save)
     if draft is None:
-        if key and service.was_completed(db.session, key):  # a second click on "Absenden"
+        if key:  # drafts end only with their response: a second click on "Absenden"
             return None, redirect(url_for("survey.thanks", slug=context.survey.slug, already=1))
         return None, _render_message(context, "no_draft", 403)
     if index not in service.allowed_pages(context.questionnaire, draft):
@@ -196,15 +220,28 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     questions = page.visible_questions(draft.answers)
     is_last = not visible or index >= visible[-1]  # no visible page after this one
     lang = current_language()
+    given = _given(context, draft)
     # A page not yet answered looks the same for everyone but its CSRF token, so its
     # HTML is kept per survey, districts, page, language, questions and progress.
-    unanswered = not errors and not any(name in values for name in page.field_names())
+    unanswered = not errors and not any(name in values for name in page.field_names()
+                                        if name not in given)
     key = (context.survey.id, tuple(context.districts), index, lang,
-           tuple(question.code for question in questions), position, len(visible), is_last)
+           tuple(question.code for question in questions), position, len(visible), is_last,
+           tuple(given.items()))
     return _shared_html(key if unanswered else None, draft.key, lambda: render_template(
         "survey/page.html", context=context, page=page, number=index + 1,
         questions=questions, values=values, errors=errors or {}, position=position,
-        total=len(visible), is_last=is_last, lang=lang, csrf=CSRF_MARK)), status
+        total=len(visible), is_last=is_last, lang=lang, csrf=CSRF_MARK,
+        given={name: dict(context.districts).get(code, code) for name, code in given.items()}
+    )), status
+
+
+def _given(context: SurveyContext, draft) -> dict[str, str]:
+    """Answers this resident is not asked for (the district of their invitation code)."""
+    if draft.code_id is None:
+        return {}
+    return service.given_answers(context.questionnaire,
+                                 service.code_district(db.draft_engine, draft.code_id))
 
 
 def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
@@ -252,16 +289,24 @@ def _take_page(context: SurveyContext, draft, index: int) -> Any:
     unknown = sorted(set(request.form) - questionnaire.pages[index].field_names() - CONTROL_FIELDS)
     if unknown:
         return _render_message(context, "unknown_field", 400, draft=draft, field=unknown[0])
+    given = _given(context, draft)
     answers, errors = {}, {}
     for question in questionnaire.pages[index].visible_questions(draft.answers):
+        if question.code in given:  # not asked: whatever was posted, the code's stands
+            continue
         question_answers, question_errors = question.parse(request.form, context.districts)
         answers.update(question_answers)
         errors.update(question_errors)
-    if request.form.get("action") == "back":
-        # Back keeps what is valid on this page (and the old answer where the new one is
-        # not), without complaining about the rest.
+    answers.update(given)
+    action = request.form.get("action")
+    if action == "back" or action in LANGUAGE_ACTIONS:
+        # Back (and a switch of language) keeps what is valid on this page (and the old
+        # answer where the new one is not), without complaining about the rest.
         answers.update({name: draft.answers[name] for name in errors if name in draft.answers})
         merged = service.merge_page_answers(questionnaire, draft, index, answers)
+        if action in LANGUAGE_ACTIONS:
+            target = f"{_page_url(context.survey.slug, index)}?lang={LANGUAGE_ACTIONS[action]}"
+            return _saved(context, draft, merged, target)
         previous = service.previous_page(questionnaire, merged, index)
         target = (url_for("survey.start", slug=context.survey.slug) if previous is None
                   else _page_url(context.survey.slug, previous))
@@ -294,11 +339,9 @@ def _finish(context: SurveyContext, draft, answers: dict) -> Any:
     slug = context.survey.slug
     stored = service.complete(db.engine, context, draft)
     db.drafts.forget(context.survey.id, draft.key)
-    if not stored:
-        if service.find_draft(db.drafts, context.survey, draft.key) is not None:
-            return _STALE  # still open: it had changed at another device
-        if not service.was_completed(db.session, draft.key):
-            return _render_message(context, "no_draft", 403)  # gone, and not stored
+    if not stored and service.find_draft(db.drafts, context.survey, draft.key) is not None:
+        return _STALE  # still open: it had changed at another device
+    # Gone: completed by a first click, in another tab or with the same code elsewhere.
     response = redirect(url_for("survey.thanks", slug=slug, already=None if stored else 1))
     visitor.drop_key(response, slug)
     return response

@@ -30,6 +30,9 @@ from werkzeug.wrappers import Response
 COOKIE_PATTERN = re.compile(r"(v?[0-9a-f]{32})(?:\.([0-9]{1,9}))?\Z")
 VISITOR_MARK = "v"
 CSRF_FIELD = "csrf_token"
+# The start page's resume form carries a nonce of its own (see service.resume_key).
+RESUME_FIELD = "resume"
+NONCE_PATTERN = re.compile(r"[0-9a-f]{32}\Z")
 
 
 def _https() -> bool:
@@ -46,6 +49,14 @@ def cookie_path(slug: str) -> str:
 
 def new_visitor_key() -> str:
     return VISITOR_MARK + secrets.token_hex(16)
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def is_nonce(value: str) -> bool:
+    return NONCE_PATTERN.match(value) is not None
 
 
 def draft_key(key: str | None) -> str | None:
