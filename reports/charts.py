@@ -4,22 +4,55 @@ Every chart is readable in greyscale print: values are written on the bars,
 significance is marked with a symbol as well as a shade, and the map uses a
 light-to-dark scale. Suppressed figures never reach a chart: callers pass only
 published rows, and a chart says how many were left out.
+
+Every text reaches plotly through `chart_text`: callers pass plain text (district
+names, labels, titles), never markup.
 """
 from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from .formatting import percent
+from .formatting import number, percent
 
 FONT = "DejaVu Sans, Arial, sans-serif"
 DARK, MID, LIGHT = "#1f1f1f", "#6b6b6b", "#bdbdbd"
 HIGHER, LOWER, NEUTRAL = "#1f1f1f", "#9e9e9e", "#5f5f5f"
 MAP_SCALE = ["#f2f2f2", "#c8c8c8", "#9a9a9a", "#666666", "#333333"]
 FLAG_MARK = {"higher": " ▲", "lower": " ▼", "": ""}
+LABEL_WIDTH, LINE_HEIGHT = 34, 15  # an axis label's line in characters, its height in px
+
+
+def chart_text(text: str) -> str:
+    """Plain text as plotly shows it literally.
+
+    plotly reads its own small HTML in every title, tick label, legend entry and
+    annotation (`<a href>`, `<span style>`, `<br>`, `<b>`, entities) and, with MathJax,
+    `$...$`; a district name with `<span style="background:url(...)">` made the
+    server-side Chromium fetch that URL. plotly decodes entities after it has split
+    the tags off, so escaped characters come out as themselves.
+    """
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("$", "&#36;"))
+
+
+def _label_lines(label: str) -> list[str]:
+    """A long axis label on a few lines: plotly never wraps one."""
+    return textwrap.wrap(label, LABEL_WIDTH, break_long_words=False,
+                         break_on_hyphens=False) or [""]
+
+
+def _axis_label(lines: list[str], suffix: str = "") -> str:
+    return "<br>".join(chart_text(line) for line in lines) + suffix
+
+
+def _row_height(labels: list[list[str]], minimum: int) -> int:
+    """Pixels per bar row, so that labels of several lines never overlap."""
+    return max([minimum] + [LINE_HEIGHT * len(lines) + 8 for lines in labels])
 
 
 @dataclass(frozen=True)
@@ -33,7 +66,7 @@ class Bar:
 
 def _layout(figure: go.Figure, title: str, height: int, width: int = 720) -> go.Figure:
     figure.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
+        title={"text": chart_text(title), "x": 0, "xanchor": "left", "font": {"size": 14}},
         font={"family": FONT, "size": 11, "color": DARK}, width=width, height=height,
         margin={"l": 10, "r": 20, "t": 40, "b": 30}, plot_bgcolor="white",
         paper_bgcolor="white", showlegend=False)
@@ -44,11 +77,13 @@ def ranked_bars(bars: list[Bar], title: str, reference: float | None = None,
                 reference_label: str = "Stadt") -> go.Figure:
     """Horizontal bars, highest first, with 95 % intervals and flags (▲ ▼)."""
     bars = sorted(bars, key=lambda bar: bar.estimate)
+    labels = [_label_lines(b.label) for b in bars]
     colours = [HIGHER if b.flag == "higher" else LOWER if b.flag == "lower" else NEUTRAL
                for b in bars]
     figure = go.Figure(go.Bar(
         x=[b.estimate for b in bars],
-        y=[f"{b.label}{FLAG_MARK[b.flag]}  {percent(b.estimate)}" for b in bars],
+        y=[_axis_label(lines, f"{FLAG_MARK[b.flag]}  {percent(b.estimate)}")
+           for lines, b in zip(labels, bars)],
         orientation="h", marker={"color": colours, "line": {"color": DARK, "width": 0.5}},
         error_x={"type": "data", "symmetric": False, "color": DARK, "thickness": 1,
                  "array": [b.high - b.estimate for b in bars],
@@ -60,19 +95,20 @@ def ranked_bars(bars: list[Bar], title: str, reference: float | None = None,
     figure.update_yaxes(automargin=True)
     if reference is not None:
         figure.add_vline(x=reference, line={"color": DARK, "dash": "dash", "width": 1},
-                         annotation_text=f"{reference_label} {percent(reference)}",
+                         annotation_text=f"{chart_text(reference_label)} {percent(reference)}",
                          annotation_position="top")
-    return _layout(figure, title, height=max(180, 26 * len(bars) + 80))
+    return _layout(figure, title, height=max(180, _row_height(labels, 26) * len(bars) + 80))
 
 
 def paired_bars(labels: list[str], district: list[float | None], city: list[float | None],
                 title: str, district_label: str) -> go.Figure:
     """District against city per indicator (missing values are left out, not zero)."""
+    lines = [_label_lines(label) for label in labels]
     figure = go.Figure()
     for name, values, colour, pattern in ((district_label, district, DARK, ""),
                                           ("Stadt", city, LIGHT, "/")):
         figure.add_trace(go.Bar(
-            name=name, y=labels, x=list(values),
+            name=chart_text(name), y=[_axis_label(label) for label in lines], x=list(values),
             orientation="h", marker={"color": colour, "pattern": {"shape": pattern},
                                      "line": {"color": DARK, "width": 0.5}},
             text=[percent(v) if v is not None else "–" for v in values],
@@ -80,7 +116,7 @@ def paired_bars(labels: list[str], district: list[float | None], city: list[floa
     figure.update_layout(barmode="group")
     figure.update_xaxes(range=[0, 1.0], tickformat=".0%", gridcolor="#e0e0e0")
     figure.update_yaxes(autorange="reversed", automargin=True)
-    figure = _layout(figure, title, height=max(220, 44 * len(labels) + 90))
+    figure = _layout(figure, title, height=max(220, _row_height(lines, 44) * len(labels) + 90))
     figure.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.08})
     return figure
 
@@ -102,21 +138,57 @@ def district_map(geojson: str, values: dict[str, float | None], names: dict[str,
         for ring in _outer_rings(feature["geometry"]):
             xs, ys = zip(*[(point[0], point[1]) for point in ring])
             figure.add_trace(go.Scatter(
-                x=xs, y=ys, fill="toself", mode="lines", hoverinfo="skip",
+                x=xs, y=ys, fill="toself", mode="lines", hoverinfo="skip", showlegend=False,
                 line={"color": DARK, "width": 0.8},
                 fillcolor=shade if value is not None else "white",
                 fillpattern=None if value is not None else {"shape": "/", "fgcolor": MID}))
         x, y = _centre(feature["geometry"])
-        name = names.get(code, code).replace("/", "/<br>")
+        # Long double names ("Nord/Holland") break at their slash.
+        name = "/<br>".join(chart_text(part) for part in names.get(code, code).split("/"))
         label = f"{name}<br>{percent(value) if value is not None else '–'}"
         figure.add_trace(go.Scatter(
-            x=[x], y=[y], mode="text", text=[label], hoverinfo="skip",
+            x=[x], y=[y], mode="text", text=[label], hoverinfo="skip", showlegend=False,
             textfont={"size": 8, "color": "white" if value is not None and
                       _is_dark(value, low, high) else DARK}))
+    for label, colour, pattern in _map_legend(low, high, bool(published),
+                                              any(v is None for v in values.values())):
+        # Empty bars: legend entries only, with the fill (or hatching) of the map.
+        figure.add_trace(go.Bar(x=[None], y=[None], name=chart_text(label), showlegend=True,
+                                marker={"color": colour, "line": {"color": DARK, "width": 0.8},
+                                        "pattern": pattern}, hoverinfo="skip"))
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.0 / math.cos(
         math.radians(_mean_latitude(data))))
-    return _layout(figure, title, height=560)
+    figure = _layout(figure, title, height=600)
+    figure.update_layout(showlegend=True, legend={
+        "orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "traceorder": "normal",
+        "title": {"text": "Anteil:"}})
+    return figure
+
+
+def map_classes(low: float, high: float) -> list[tuple[float, float]]:
+    """The value range of each shade of the map (equal steps from lowest to highest)."""
+    if high <= low:
+        return [(low, high)]
+    step = (high - low) / len(MAP_SCALE)
+    return [(low + index * step, low + (index + 1) * step) for index in range(len(MAP_SCALE))]
+
+
+def _map_legend(low: float, high: float, any_published: bool, any_hidden: bool
+                ) -> list[tuple[str, str, dict | None]]:
+    """(label, fill, pattern) of each legend entry: the shades with their ranges, then
+    the hatching of districts without a published figure."""
+    entries = []
+    if any_published:
+        classes = map_classes(low, high)
+        shades = MAP_SCALE if len(classes) > 1 else [MAP_SCALE[0]]
+        for (start, end), shade in zip(classes, shades):
+            span = percent(start) if len(classes) == 1 else \
+                f"{number(start * 100)}–{percent(end)}"
+            entries.append((span, shade, None))
+    if any_hidden:
+        entries.append(("nicht veröffentlicht", "white", {"shape": "/", "fgcolor": MID}))
+    return entries
 
 
 def _shade(value: float | None, low: float, high: float) -> str:

@@ -2,8 +2,8 @@
 
 One kaleido server (one Chromium) per process, started on first use and kept: a
 report pack renders a hundred charts through it. MathJax is off and plotly.js comes
-from the plotly package, so the browser loads nothing from the network; a proxy on a
-closed local port makes sure of it.
+from the plotly package, so the page needs nothing from the network, and the browser
+gets none (NO_NETWORK).
 """
 from __future__ import annotations
 
@@ -24,6 +24,27 @@ class ChartExportError(RuntimeError):
     """Charts cannot be exported; the message says what to install or fix."""
 
 
+# Every network request of kaleido's Chromium fails. A chart is text from the database
+# drawn by a browser on the server: should markup ever reach plotly again, that browser
+# must not be a way into the local network. A proxy alone is not enough (Chromium goes
+# to loopback directly, past any proxy, unless `<-loopback>` says otherwise); a host
+# resolver that fails every name and address is a second, independent wall. kaleido's
+# own page and plotly.js are local files.
+NO_NETWORK = ("--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+              "--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking")
+
+
+def _offline_chromium() -> type:
+    """choreographer's Chromium (as kaleido starts it) with NO_NETWORK added."""
+    from choreographer.browsers import Chromium  # imported late: web workers rarely need it
+
+    class OfflineChromium(Chromium):
+        def get_cli(self) -> list[str]:
+            return [*super().get_cli(), *NO_NETWORK]
+
+    return OfflineChromium
+
+
 def _start() -> None:
     global _started
     import kaleido
@@ -33,7 +54,7 @@ def _start() -> None:
         raise ChartExportError(f"{CHROMIUM} not found: install Debian's chromium (make run "
                                "does) or set CHROMIUM_PATH")
     kaleido.start_sync_server(page_generator=PageGenerator(mathjax=False), path=CHROMIUM,
-                              n=1, timeout=90, proxy_server="http://127.0.0.1:9",
+                              n=1, timeout=90, browser_cls=_offline_chromium(),
                               silence_warnings=True)
     atexit.register(kaleido.stop_sync_server, silence_warnings=True)
     _started = True

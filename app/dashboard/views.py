@@ -1,7 +1,9 @@
 """Dashboard pages: the city at a glance per indicator and group, and one district."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 
 import plotly
@@ -155,6 +157,20 @@ def chart_file(slug: str, kind: str, fmt: str):
     name = f"{slug}-{kind}-{indicator}-{group.replace('=', '-')}.{fmt}"
     return Response(data, mimetype=FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.context_processor
+def plotly_styles() -> dict:
+    return {"plotly_unused_styles": _unused_plotly_styles()}
+
+
+@cache
+def _unused_plotly_styles() -> tuple[str, ...]:
+    """Ids of <style> elements that plotly.js injects unless an element with that id
+    exists: maplibre's stylesheet for tile maps, which the dashboard never draws. The CSP
+    would block the injection (a console error on every page)."""
+    script = (PLOTLY_JS / "plotly.min.js").read_text(encoding="utf-8")
+    return tuple(dict.fromkeys(re.findall(r'getElementById\("([0-9a-f]{64})"\)', script)))
 
 
 @bp.get("/vendor/plotly.min.js")
