@@ -5,6 +5,7 @@ application around them.
 """
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
@@ -57,6 +58,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "The survey has already been completed with this access code. Thank you!"),
     "code_missing": ("Bitte geben Sie Ihren Zugangscode ein.",
                      "Please enter your access code."),
+    "given_by_code": ("aus Ihrer Einladung", "from your invitation"),
+    "survey_opens_on": ("Diese Befragung beginnt am {date}. Bitte kommen Sie dann wieder.",
+                        "This survey opens on {date}. Please come back then."),
     "survey_not_open": ("Diese Befragung ist derzeit nicht geöffnet.",
                         "This survey is not open at the moment."),
     "survey_closed": ("Diese Befragung ist beendet. Vielen Dank für Ihr Interesse.",
@@ -152,6 +156,19 @@ def translate(key: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+MONTHS = {"de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+                  "September", "Oktober", "November", "Dezember"),
+          "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+                 "September", "October", "November", "December")}
+
+
+def local_date(day: date) -> str:
+    """'1. Februar 2027' or '1 February 2027', in the resident's language."""
+    lang = current_language()
+    month = MONTHS[lang][day.month - 1]
+    return f"{day.day}. {month} {day.year}" if lang == "de" else f"{day.day} {month} {day.year}"
+
+
 def take_language_choice() -> None:
     """``?lang=en`` on any page switches the language (a plain link, no JavaScript)."""
     if b"lang=" not in request.query_string:  # most requests: no need to parse the query
@@ -173,3 +190,4 @@ def init_app(app: Flask) -> None:
     app.before_request(take_language_choice)
     app.after_request(remember_language_choice)
     app.jinja_env.globals.update(_=translate, current_language=current_language)
+    app.jinja_env.filters["local_date"] = local_date

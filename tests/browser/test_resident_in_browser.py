@@ -92,3 +92,32 @@ def test_resident_completes_the_survey_with_the_keyboard_only(app, survey, brows
     assert response.answers["safety_day"] == 1 and response.answers["safety_night"] == 2
     assert response.answers["years_in_district"] == 12
     screenshot(page, "survey-thanks-desktop")
+
+
+def test_answer_targets_are_large_rows_and_the_scale_stays_on_one_line(app, survey, browser,
+                                                                         live_server):
+    for viewport, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        page = new_page(browser, viewport, live_server)
+        page.goto("/s/kassel-2026")
+        page.get_by_role("button", name="Befragung beginnen").click()
+        page.get_by_label("In welchem Stadtteil").select_option(label="Nord (Holland)")
+        page.get_by_role("button", name="Weiter").click()
+        page.get_by_role("group", name="tagsüber").get_by_label("eher sicher").check()
+        page.get_by_role("group", name="nachts").get_by_label("eher sicher").check()
+        page.get_by_role("button", name="Weiter").click()
+        rows = page.locator(".matrix-row")
+        for index in range(rows.count()):
+            boxes = [choice.bounding_box() for choice in rows.nth(index).locator(".choice").all()]
+            assert all(box["height"] >= 44 for box in boxes), (name, boxes)
+            if name == "desktop":  # the whole scale on one line
+                assert len({round(box["y"]) for box in boxes}) == 1, boxes
+        # A click at the far end of an answer's row (not on the circle, not on the text)
+        # chooses it.
+        row = page.get_by_role("group", name="Raub").locator(".choice").nth(2)
+        row.scroll_into_view_if_needed()
+        box = row.bounding_box()
+        page.mouse.click(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
+        expect(row.locator("input")).to_be_checked()
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        screenshot(page, f"survey-matrix-{name}")
+        page.close()
