@@ -166,3 +166,37 @@ def test_stray_quote_and_odd_digits_are_named(town, runner, tmp_path):
                                  write(tmp_path, "p.csv", "district_code,gender,age_group,"
                                        "population\nN1,f,18-29,²\n")])
     assert result.exit_code == 1 and "'²' ist keine ganze Zahl" in result.output
+
+
+def deep_properties(depth: int) -> str:
+    """GEOJSON with a list nested ``depth`` levels deep in a feature's properties."""
+    text = json.dumps(GEOJSON)
+    return text.replace('{"code": "N1"}', '{"code": "N1", "x": ' + "[" * depth + "]" * depth
+                        + "}", 1)
+
+
+@pytest.mark.parametrize("content", [
+    deep_properties(10_000),  # deeper than Python's recursion reaches
+    deep_properties(40),      # within it, but deeper than any map needs
+])
+def test_deeply_nested_geojson_is_refused(town, runner, tmp_path, content):
+    result = runner.invoke(args=["districts", "import", "hofgeismar",
+                                 write(tmp_path, "d.csv", DISTRICTS),
+                                 "--geojson", write(tmp_path, "g.json", content)])
+    assert result.exit_code == 1, result.output
+    assert (f"{tmp_path / 'g.json'}:1: Die Datei ist zu tief verschachtelt (mehr als 32 Ebenen"
+            in result.output)
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert state(town) == ([], 0, False)
+
+
+def test_deeply_nested_geojson_upload_is_a_clear_422(app, client, survey):
+    make_users(app)
+    login(client, "staff@kassel.de")
+    token = form_token(client, "/backoffice/m/kassel")
+    response = client.post("/backoffice/m/kassel/districts", data={
+        "csrf_token": token, "geojson": (_file(deep_properties(10_000)), "grenzen.geojson")},
+        content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "grenzen.geojson:1: Die Datei ist zu tief verschachtelt" in response.get_data(
+        as_text=True)

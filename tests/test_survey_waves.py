@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import AuditEvent, Survey
@@ -98,7 +100,8 @@ def test_opening_and_closing_dates(app, runner, client, survey):
     assert result.exit_code == 0, result.output
     runner.invoke(args=["surveys", "open", "kassel-2027"])
     response = client.get("/s/kassel-2027")
-    assert response.status_code == 403 and "nicht geöffnet" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "Diese Befragung beginnt am" in response.get_data(
+        as_text=True)
     bad = runner.invoke(args=["surveys", "create", "kassel", "kassel-2028", "--questionnaire",
                               str(STANDARD), "--opens", "2027-05-01", "--closes", "2027-04-01"])
     assert bad.exit_code == 1 and "Enddatum liegt vor dem Startdatum" in bad.output
@@ -134,3 +137,47 @@ def test_min_n_is_set_per_municipality(app, runner, client, survey):
             Municipality.slug == "kassel")) == 40
     assert "Mindestfallzahl: Zahlen auf weniger" in client.get("/backoffice/m/kassel").get_data(
         as_text=True)
+
+
+DEEP = "[" * 10_000 + "]" * 10_000
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda text: text + "# " + "x" * 1_000_000 + "\n", ":0: file is larger than 1 MB"),
+    (lambda text: text.replace("scales:\n  safety:", "scales:\n  safety: &safety", 1),
+     ":22: YAML-Anker &#39;&amp;safety&#39; ist nicht erlaubt"),
+    (lambda text: text.replace("pages:\n", f"x: {DEEP}\npages:\n", 1),
+     ":75: Die Datei ist zu tief verschachtelt"),
+])
+def test_uploaded_questionnaire_is_checked_like_a_file(app, client, survey, change, expected):
+    text = change(STANDARD.read_text(encoding="utf-8"))
+    make_users(app)
+    login(client, "staff@kassel.de")
+    token = form_token(client, "/backoffice/surveys/new/kassel")
+    # Encoded here: the test client would spool a big body to a file it never closes.
+    boundary, body = encode_multipart(MultiDict({
+        "csrf_token": token, "slug": "kassel-2027", "access": "open",
+        "questionnaire_upload": FileStorage(io.BytesIO(text.encode("utf-8")), "eigener.yaml")}))
+    response = client.post("/backoffice/surveys/new/kassel", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 422
+    assert "eigener.yaml" + expected in response.get_data(as_text=True)
+    assert status_of(app, "kassel-2027") is None
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda text: text + "# " + "x" * 1_000_000 + "\n", ":0: file is larger than 1 MB"),
+    (lambda text: text.replace("scales:\n  safety:", "scales:\n  safety: &safety", 1),
+     ":22: YAML-Anker '&safety' ist nicht erlaubt"),
+    (lambda text: text.replace("pages:\n", f"x: {DEEP}\npages:\n", 1),
+     ":75: Die Datei ist zu tief verschachtelt"),
+])
+def test_surveys_create_refuses_big_aliased_or_deep_files(app, runner, survey, tmp_path, change,
+                                                          expected):
+    path = tmp_path / "eigener.yaml"
+    path.write_text(change(STANDARD.read_text(encoding="utf-8")), encoding="utf-8")
+    result = runner.invoke(args=["surveys", "create", "kassel", "kassel-2027",
+                                 "--questionnaire", str(path)])
+    assert result.exit_code == 1 and f"{path}{expected}" in result.output, result.output
+    assert "Traceback" not in result.output
+    assert status_of(app, "kassel-2027") is None

@@ -14,6 +14,10 @@ from ..municipal import add_districts, set_population
 from .tabular import MAX_UPLOAD_BYTES, TableError, TableProblem, decode, read_table
 
 DISTRICT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# A FeatureCollection of MultiPolygons is 8 levels deep. Deeper structures (in
+# 'properties', say) are refused before they are stored: the map code of dashboard and
+# reports (plotly, JSON encoders) walks the boundaries recursively.
+MAX_GEOJSON_DEPTH = 32
 Population = dict[str, dict[tuple[str, str], int]]  # district code -> (gender, age) -> n
 
 
@@ -102,6 +106,10 @@ def parse_geojson(raw: bytes, source: str, known_codes: set[str]) -> str:
     except json.JSONDecodeError as error:
         raise TableError([TableProblem(source, error.lineno, None,
                                        f"kein gültiges JSON: {error.msg}.")]) from None
+    except RecursionError:  # the decoder stops cleanly at Python's recursion limit
+        raise _too_deep(source) from None
+    if _depth_exceeds(data, MAX_GEOJSON_DEPTH):
+        raise _too_deep(source)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise TableError([TableProblem(source, 1, None, "Erwartet wird eine GeoJSON "
                                        "FeatureCollection.")])
@@ -126,6 +134,26 @@ def parse_geojson(raw: bytes, source: str, known_codes: set[str]) -> str:
     if problems:
         raise TableError(problems)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _too_deep(source: str) -> TableError:
+    return TableError([TableProblem(source, 1, None, "Die Datei ist zu tief verschachtelt "
+                                    f"(mehr als {MAX_GEOJSON_DEPTH} Ebenen aus Listen und "
+                                    "Objekten).")])
+
+
+def _depth_exceeds(data: object, limit: int) -> bool:
+    """Whether lists and objects nest deeper than ``limit`` (walked without recursion)."""
+    stack = [(data, 1)] if isinstance(data, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _valid_ring(ring) -> bool:
