@@ -5,7 +5,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey,
-                        Integer, LargeBinary, String, Table, Text, UniqueConstraint)
+                        Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint,
+                        text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -230,8 +231,6 @@ class AuditEvent(Base):
 
 
 # --- Background jobs ----------------------------------------------------------------
-# Imported here so that this block could be appended without touching the lines above.
-from sqlalchemy import Index, LargeBinary, text  # noqa: E402
 
 ACTIVE_JOB_STATES = ("queued", "running")  # at most one per account, survey and kind
 
