@@ -12,7 +12,7 @@ JOB_WORKERS ?= 2
 run: setup
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app demo
-	@echo "Serving the demo on http://127.0.0.1:$(PORT)/s/kassel-2026"
+	@echo "Serving the demo on $${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}/s/kassel-2026 (back office: /login)"
 	@BIN=$(BIN) PORT=$(PORT) JOB_WORKERS=$(JOB_WORKERS) bash scripts/serve.sh
 
 test: setup

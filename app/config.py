@@ -164,7 +164,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # However active: a stolen or forgotten session cookie ends after this many hours.
         "SESSION_MAX_HOURS": session_max_hours(),
         # Where residents reach the app: used in invitation letters and QR codes.
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Defaults to the port `make run` serves (PORT), so that letters and QR codes of a
+        # local installation point where it actually runs.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL")
+        or f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}",
         "WTF_CSRF_TIME_LIMIT": None,  # a resident may take hours over one page
         **rate_limit_config(),
         **job_config(),

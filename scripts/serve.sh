@@ -4,7 +4,7 @@
 # no Redis) the web processes make those jobs themselves, one at a time each.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
-PORT=${PORT:-5000}
+export PORT=${PORT:-5000}  # also the default PUBLIC_BASE_URL's port (app/config.py)
 JOB_WORKERS=${JOB_WORKERS:-2}
 
 workers=()

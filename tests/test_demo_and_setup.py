@@ -96,3 +96,21 @@ def test_demo_accounts_can_log_in_and_are_created_once(app, runner, client):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 3
     assert login(client, "staff@kassel.demo.invalid", DEMO_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("environment, expected", [
+    ({"PORT": "8123"}, "http://127.0.0.1:8123"),
+    ({}, "http://127.0.0.1:5000"),
+    ({"PORT": "8123", "PUBLIC_BASE_URL": "https://umfrage.kassel.de"},
+     "https://umfrage.kassel.de"),
+])
+def test_letters_point_where_the_app_is_served(monkeypatch, tmp_path, environment, expected):
+    """`make run PORT=8123`: links, letters and QR codes name port 8123, not 5000."""
+    from app.config import load_config
+
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert load_config(str(tmp_path))["PUBLIC_BASE_URL"] == expected
