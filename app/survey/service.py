@@ -192,22 +192,16 @@ def start_draft(engine: Engine, survey: Survey | SurveyInfo,
 _CODE_DISTRICT = select(District.code).join(
     InvitationCode, InvitationCode.district_id == District.id).where(
     InvitationCode.id == bindparam("code_id"))
-# A code's district never changes: kept per process once read (bounded).
-_code_districts: dict[int, str | None] = {}
 
 
 def code_district(engine: Engine, code_id: int | None) -> str | None:
     """The district (code) an invitation code was sent to, if any: the resident is not
-    asked for it again, and a district stated otherwise is kept as the code's."""
+    asked for it again, and a district stated otherwise is kept as the code's. (Read
+    each time, one indexed row: ids of deleted codes can come again, a cache would lie.)"""
     if code_id is None:
         return None
-    if code_id not in _code_districts:
-        with _autocommit(engine) as connection:
-            district = connection.execute(_CODE_DISTRICT, {"code_id": code_id}).scalar()
-        if len(_code_districts) > 100_000:
-            _code_districts.clear()
-        _code_districts[code_id] = district
-    return _code_districts[code_id]
+    with _autocommit(engine) as connection:
+        return connection.execute(_CODE_DISTRICT, {"code_id": code_id}).scalar()
 
 
 def given_answers(questionnaire: Questionnaire, district: str | None) -> dict[str, str]:
