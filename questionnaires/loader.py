@@ -11,14 +11,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import (QUESTION_TYPES, AllCondition, AnyCondition, Choice, Condition,
-                    DistrictChoice, FreeText, Integer, Matrix, MultipleChoice, Page,
-                    Question, Questionnaire, SingleChoice, Text, ValueCondition)
+from .model import (MAX_DIGITS, META_COLUMNS, QUESTION_TYPES, AllCondition, AnyCondition,
+                    Choice, Condition, DistrictChoice, FreeText, Integer, Matrix,
+                    MultipleChoice, Page, Question, Questionnaire, SingleChoice, Text, Value,
+                    ValueCondition, Variable)
 from .yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml_with_lines
 
 FORMAT_VERSION = 1
-CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")  # always fullmatch: "$" allows a "\n"
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+LINE_BREAK_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 MAX_FILE_BYTES = 1_000_000
+# Codes that cannot name a column of the data set: what the export writes after the
+# item codes, and SPSS's reserved words (SPSS cannot read a variable named "to").
+RESERVED_CODES = {
+    **{code: "heißt eine Spalte, die jeder Export anhängt" for code in META_COLUMNS},
+    **{word: "ist in SPSS ein reserviertes Wort" for word in (
+        "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with")},
+}
+LARGEST_NUMBER = 10 ** MAX_DIGITS - 1
+MAX_MISSING_TEXT_BYTES = 8  # SPSS declares a text value missing only up to 8 bytes
 
 TOP_KEYS = {"format", "id", "version", "title", "intro", "scales", "pages"}
 PAGE_KEYS = {"id", "title", "intro", "show_if", "items"}
@@ -58,23 +70,30 @@ def load_questionnaire_file(path: str | Path) -> Questionnaire:
         raw = path.read_bytes()
     except OSError as exc:
         raise QuestionnaireError(str(path), [Problem(0, f"cannot read file: {exc.strerror}")])
+    return load_questionnaire_text(questionnaire_text(raw, str(path)), str(path))
+
+
+def questionnaire_text(raw: bytes, source: str) -> str:
+    """The text of a questionnaire file or upload: at most 1 MB, UTF-8 (else
+    QuestionnaireError)."""
     if len(raw) > MAX_FILE_BYTES:
-        raise QuestionnaireError(str(path), [Problem(0, "file is larger than 1 MB")])
+        raise QuestionnaireError(source, [Problem(0, "file is larger than 1 MB")])
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise QuestionnaireError(str(path), [Problem(line, "file is not UTF-8 encoded")])
-    return load_questionnaire_text(text, str(path))
+        raise QuestionnaireError(source, [Problem(line, "file is not UTF-8 encoded")])
 
 
 def load_questionnaire_text(text: str, source: str = "<questionnaire>") -> Questionnaire:
     """Parse and check questionnaire YAML; raise QuestionnaireError listing every problem."""
     try:
-        tree = load_yaml_with_lines(text)
+        tree, traps = load_yaml_with_lines(text)
     except YamlSyntaxError as exc:
-        raise QuestionnaireError(source, [Problem(exc.line, str(exc))])
+        raise QuestionnaireError(source, [Problem(line, message)
+                                          for line, message in exc.problems])
     builder = _Builder()
+    builder.problems += [Problem(line, message) for line, message in traps]
     questionnaire = builder.build(tree)
     if builder.problems or questionnaire is None:
         raise QuestionnaireError(source, builder.problems)
@@ -87,6 +106,8 @@ class _Builder:
         self.scales: dict[str, dict[str, Any]] = {}
         self.variable_pages: dict[str, int] = {}  # variable code -> page index
         self.value_conditions: list[tuple[ValueCondition, int, str]] = []
+        self.variables: dict[str, Variable | None] = {}  # None: choices or limits unsure
+        self.unsure_scales: set[str] = set()  # scales with a problem
         self.has_english = True
 
     def problem(self, line: int, message: str) -> None:
@@ -140,9 +161,13 @@ class _Builder:
         if code is None:
             self.problem(node.line, f"{what}: missing 'code'")
             return None
-        if not isinstance(code, str) or not CODE_PATTERN.match(code):
-            self.problem(node.line_of("code"), f"{what}: code '{code}' must be lower_snake_case"
-                         " (a-z, 0-9, _; starting with a letter)")
+        if not isinstance(code, str) or not CODE_PATTERN.fullmatch(code):
+            self.problem(node.line_of("code"), f"{what}: code {_shown(code)} must be "
+                         "lower_snake_case (a-z, 0-9, _; starting with a letter)")
+            return None
+        if code in RESERVED_CODES:
+            self.problem(node.line_of("code"), f"{what}: Der Code '{code}' ist reserviert: er "
+                         f"{RESERVED_CODES[code]}. Bitte einen anderen Code wählen.")
             return None
         return code
 
@@ -152,6 +177,9 @@ class _Builder:
             self.problem(node.line, f"{what}: missing '{key}'")
         elif isinstance(value, bool) or not isinstance(value, int):
             self.problem(node.line_of(key), f"{what}: '{key}' must be a whole number")
+        elif abs(value) > LARGEST_NUMBER:
+            self.problem(node.line_of(key), f"{what}: '{key}' hat mehr als {MAX_DIGITS} "
+                         "Stellen; so große Zahlen speichern Excel und SPSS nicht genau.")
         else:
             return value
         return None
@@ -168,7 +196,7 @@ class _Builder:
             self.problem(tree.line_of("format"), f"unsupported format {tree.get('format')!r};"
                          f" this version reads format {FORMAT_VERSION}")
         qid = tree.get("id")
-        if not isinstance(qid, str) or not re.match(r"^[a-z0-9][a-z0-9-]*$", qid):
+        if not isinstance(qid, str) or not ID_PATTERN.fullmatch(qid):
             self.problem(tree.line_of("id"), "'id' must be a slug such as sicherheit-standard")
         version = tree.get("version", "1")
         if not isinstance(version, (str, int, float)):
@@ -184,27 +212,22 @@ class _Builder:
         self.page_ids: set[str] = set()
         pages = [page for index, node in enumerate(pages_node)
                  if (page := self.read_page(node, index, pages_node.line)) is not None]
+        # Checked in every run, not only once everything else is right.
+        self.check_condition_values()
         if self.problems:
             return None
         languages = ("de", "en") if self.has_english else ("de",)
-        questionnaire = Questionnaire(id=qid, version=str(version), title=title, pages=pages,
-                                      intro=intro, languages=languages)
-        self.check_condition_values(questionnaire)
-        return questionnaire
+        return Questionnaire(id=qid, version=str(version), title=title, pages=pages,
+                             intro=intro, languages=languages)
 
-    def check_condition_values(self, questionnaire: Questionnaire) -> None:
+    def check_condition_values(self) -> None:
         """A condition value the item can never take is a typo (``in: ["1"]`` for 1)."""
         for condition, line, what in self.value_conditions:
-            variable = questionnaire.variables[condition.item]
-            if variable.kind in ("single", "binary"):
-                possible = [choice.value for choice in variable.choices]
-                possible += [variable.missing.value] if variable.missing else []
-            elif variable.kind == "integer":
-                possible = range(variable.minimum, variable.maximum + 1)
-            else:
+            variable = self.variables.get(condition.item)
+            if variable is None:  # its choices or limits have a problem, reported already
                 continue
             for value in condition.values:
-                if isinstance(value, bool) or value not in possible:
+                if not _possible(variable, value):
                     self.problem(line, f"{what}: condition value {value!r} is not a possible"
                                  f" answer of '{condition.item}'")
 
@@ -217,13 +240,18 @@ class _Builder:
             scale = self.mapping(scale, scales.line_of(name), what)
             if scale is None:
                 continue
+            problems_before = len(self.problems)
             self.check_keys(scale, SCALE_KEYS, what)
-            self.scales[name] = self.read_choice_set(scale, what)
+            self.scales[name] = self.read_choice_set(scale, what, named=True)
+            if len(self.problems) > problems_before:
+                self.unsure_scales.add(name)
 
-    def read_choice_set(self, node: LineDict, what: str) -> dict[str, Any]:
-        """options + missing + unfavourable, shared by scales and inline choices."""
+    def read_choice_set(self, node: LineDict, what: str, named: bool) -> dict[str, Any]:
+        """options + missing (+ unfavourable for a named scale); ``named``: a scale
+        under ``scales:``, else options written into an item."""
         options_node = node.get("options")
         choices: list[Choice] = []
+        lines: list[int] = []  # of each choice, for problems with one value
         if not isinstance(options_node, LineList) or not options_node:
             self.problem(node.line_of("options"), f"{what}: a scale needs a non-empty list of"
                          " 'options' (its values)")
@@ -232,23 +260,49 @@ class _Builder:
                 choice = self.read_choice(option, options_node.line, what)
                 if choice is not None:
                     choices.append(choice)
+                    lines.append(option.line_of("value"))
         missing = None
         if node.get("missing") is not None:
             missing = self.read_choice(node["missing"], node.line_of("missing"),
                                        f"{what} 'missing'")
-        values = [choice.value for choice in choices] + ([missing.value] if missing else [])
-        seen: set = set()
-        for value in values:
-            if value in seen:
-                self.problem(node.line, f"{what}: value {value!r} occurs twice")
-            seen.add(value)
+            if missing is not None:
+                lines.append(node["missing"].line_of("value"))
+                self.check_missing_value(missing.value, lines[-1], what)
+        self.check_distinct(choices + ([missing] if missing else []), lines, what)
         unfavourable = node.get("unfavourable", [])
-        if not isinstance(unfavourable, list) or any(v not in values for v in unfavourable):
+        if not named and "unfavourable" in node:
+            self.problem(node.line_of("unfavourable"), f"{what}: 'unfavourable' gibt es nur "
+                         "bei einer benannten Skala unter 'scales:'; bitte die Optionen dort "
+                         "als Skala anlegen und mit 'scale:' verwenden.")
+            unfavourable = []
+        values = [choice.value for choice in choices] + ([missing.value] if missing else [])
+        if not isinstance(unfavourable, list) or any(
+                isinstance(v, bool) or v not in values for v in unfavourable):
             self.problem(node.line_of("unfavourable"), f"{what}: 'unfavourable' must list"
                          " values of the scale")
             unfavourable = []
         return {"choices": tuple(choices), "missing": missing,
                 "unfavourable": tuple(unfavourable)}
+
+    def check_distinct(self, choices: list[Choice], lines: list[int], what: str) -> None:
+        """Answers arrive as posted text: values must differ as text (1 and "1" do not)."""
+        seen: dict[str, Value] = {}
+        for choice, line in zip(choices, lines):
+            posted = str(choice.value)
+            if posted not in seen:
+                seen[posted] = choice.value
+            elif seen[posted] == choice.value:
+                self.problem(line, f"{what}: value {choice.value!r} occurs twice")
+            else:
+                self.problem(line, f"{what}: Die Werte {seen[posted]!r} und {choice.value!r} "
+                             f"sind als Antwort nicht zu unterscheiden (beide '{posted}'); "
+                             "bitte verschiedene Werte wählen.")
+
+    def check_missing_value(self, value: Value, line: int, what: str) -> None:
+        if isinstance(value, str) and len(value.encode("utf-8")) > MAX_MISSING_TEXT_BYTES:
+            self.problem(line, f"{what} 'missing': Der Wert '{value}' ist zu lang: SPSS kann "
+                         f"Textwerte nur bis {MAX_MISSING_TEXT_BYTES} Byte als fehlend "
+                         "kennzeichnen; bitte einen kurzen Wert wie \"x\" oder 9 wählen.")
 
     def read_choice(self, node: Any, line: int, what: str) -> Choice | None:
         node = self.mapping(node, line, f"an option of {what}")
@@ -258,7 +312,13 @@ class _Builder:
         value = node.get("value")
         if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
             self.problem(node.line, f"{what}: every option needs a 'value' (a number or a"
-                         " short text)")
+                         " short text)" + (" – YAML liest yes/no/on/off/true/false als "
+                         "Wahrheitswert; als Text bitte in Anführungszeichen" if isinstance(
+                             value, bool) else ""))
+            return None
+        problem = _value_problem(value)
+        if problem:
+            self.problem(node.line_of("value"), f"{what}: {problem}")
             return None
         label = self.labels(node, f"{what} option {value!r}")
         return Choice(value, label) if label else None
@@ -355,7 +415,7 @@ class _Builder:
         what = f"page {index + 1}"
         self.check_keys(node, PAGE_KEYS, what)
         page_id = node.get("id")
-        if not isinstance(page_id, str) or not CODE_PATTERN.match(page_id):
+        if not isinstance(page_id, str) or not CODE_PATTERN.fullmatch(page_id):
             self.problem(node.line_of("id"), f"{what}: 'id' must be lower_snake_case")
         elif page_id in self.page_ids:
             self.problem(node.line_of("id"), f"{what}: duplicate page id '{page_id}'")
@@ -400,17 +460,26 @@ class _Builder:
                      if "show_if" in node else None),
             line=node.line,
         )
-        return getattr(self, f"item_{item_type}")(node, what, common)
+        if item_type in ("single", "matrix") and "scale" in node and "options" not in node:
+            for key in ("missing", "unfavourable"):
+                if key in node:
+                    self.problem(node.line_of(key), f"{what}: '{key}' belongs to the scale"
+                                 f" '{node['scale']}'")
+        problems_before = len(self.problems)
+        question = getattr(self, f"item_{item_type}")(node, what, common)
+        # Conditions on it are checked against its choices and limits, if they are sure.
+        sure = len(self.problems) == problems_before and node.get(
+            "scale") not in self.unsure_scales
+        self.variables.update((variable.code, variable if sure else None)
+                              for variable in question.variables())
+        return question
 
     def choice_set(self, node: LineDict, what: str) -> dict[str, Any]:
         if ("scale" in node) == ("options" in node):
             self.problem(node.line, f"{what}: give either 'scale' (a scale name) or 'options'")
             return {"choices": (), "missing": None, "unfavourable": ()}
         if "options" in node:
-            return self.read_choice_set(node, what)
-        if "missing" in node:
-            self.problem(node.line_of("missing"), f"{what}: 'missing' belongs to the scale"
-                         f" '{node['scale']}'")
+            return self.read_choice_set(node, what, named=False)
         scale = self.scales.get(node["scale"])
         if scale is None:
             self.problem(node.line_of("scale"), f"{what}: unknown scale '{node['scale']}'"
@@ -444,3 +513,34 @@ class _Builder:
 
     def item_district(self, node, what, common) -> Question:
         return DistrictChoice(**common)
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) and not value.isprintable() else f"'{value}'"
+
+
+def _value_problem(value: Value) -> str | None:
+    """Why an option value cannot be posted and stored exactly, if it cannot."""
+    if isinstance(value, int):
+        return None if abs(value) <= LARGEST_NUMBER else (
+            f"Der Wert {value} hat mehr als {MAX_DIGITS} Stellen; so große Zahlen speichern "
+            "Excel und SPSS nicht genau.")
+    if value != value.strip():
+        return (f"Der Wert {value!r} beginnt oder endet mit Leerzeichen, die beim Absenden "
+                "verloren gehen; bitte ohne sie schreiben.")
+    if LINE_BREAK_OR_CONTROL.search(value):
+        return (f"Der Wert {value!r} enthält einen Zeilenumbruch oder ein Steuerzeichen; "
+                "Werte sind kurze Codes in einer Zeile.")
+    return None
+
+
+def _possible(variable: Variable, value: Any) -> bool:
+    """Whether an answer to ``variable`` can be ``value`` (as stored)."""
+    if isinstance(value, bool):
+        return False
+    if variable.kind in ("single", "binary"):
+        return value in [choice.value for choice in variable.choices] + (
+            [variable.missing.value] if variable.missing else [])
+    if variable.kind == "integer":
+        return isinstance(value, int) and variable.minimum <= value <= variable.maximum
+    return isinstance(value, str)  # text and district answers are texts

@@ -6,11 +6,35 @@ Nothing here knows about Flask: a posted form is anything with ``getlist``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Mapping, Protocol, Sequence
 
 Answers = Mapping[str, Any]
 Value = int | str
+
+# Columns every export writes after the item codes; no item may have these codes.
+META_COLUMNS = ("source", "completed_on", "weight")
+# Whole numbers in answers, option values and limits: at most 15 digits, which Excel and
+# SPSS (doubles) keep exactly.
+MAX_DIGITS = 15
+_INTEGER = re.compile(r"-?[0-9]{1,%d}" % MAX_DIGITS)
+# Control characters that XML (Excel files) and PostgreSQL's JSON cannot hold and that no
+# resident types on purpose; tab and line break stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def parse_integer(text: str) -> int | None:
+    """A whole number as people write it: optional minus and digits 0-9 only. Python's
+    int() would also take '1_0', '+7', ' 7' or Arabic-Indic digits, which nobody means."""
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
+def clean_text(text: str) -> str:
+    """A free-text answer as it is stored: every line break as LF (browsers send CRLF,
+    spreadsheets may keep CR), control characters removed, blanks trimmed at both ends.
+    The online form and the paper import both store this, so a length counts the same."""
+    return _CONTROL.sub("", re.sub(r"\r\n?", "\n", text)).strip()
 
 
 class FormData(Protocol):
@@ -250,9 +274,8 @@ class Integer(Question):
         raw = _single_value(form, self.code)
         if raw is None:
             return {}, ({self.code: FieldError("required")} if self.required else {})
-        try:
-            number = int(raw)
-        except ValueError:
+        number = parse_integer(raw)
+        if number is None:
             return {}, {self.code: FieldError("not_an_integer")}
         if not self.minimum <= number <= self.maximum:
             return {}, {self.code: FieldError(
@@ -272,8 +295,7 @@ class FreeText(Question):
         values = form.getlist(self.code)
         if len(values) > 1:
             return {}, {self.code: FieldError("not_a_choice")}
-        # Browsers send line breaks as CRLF; count them as one character.
-        text = (values[0] if values else "").replace("\r\n", "\n").strip()
+        text = clean_text(values[0] if values else "")
         if not text:
             return {}, ({self.code: FieldError("required")} if self.required else {})
         if len(text) > self.max_length:

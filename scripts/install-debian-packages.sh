@@ -9,6 +9,7 @@ packages=(
   fonts-dejavu-core   # fonts for PDF reports
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0  # WeasyPrint
   poppler-utils       # pdftotext/pdftoppm: tests read the PDFs they make
+  r-base-core r-cran-haven  # tests read the SPSS export with R, as university analysts do
 )
 # Debian's own python3 needs python3-venv for `python3 -m venv`.
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)

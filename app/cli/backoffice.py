@@ -209,19 +209,27 @@ responses_group = AppGroup("responses", help="Response data out and in.")
 @click.option("--format", "file_format", type=click.Choice(responses_io.FORMATS),
               default="csv", show_default=True)
 @click.option("--sep", type=click.Choice([",", ";"]), default=",", show_default=True,
-              help="CSV separator (';' for German Excel)")
+              help="CSV separator (';' for German Excel, with decimal commas)")
+@click.option("--weights", is_flag=True,
+              help="add the column 'weight': each response's raking weight, as the "
+                   "published figures use it")
 @click.argument("out", type=click.Path(dir_okay=False))
-def responses_export(survey: str, file_format: str, sep: str, out: str) -> None:
+def responses_export(survey: str, file_format: str, sep: str, weights: bool, out: str
+                     ) -> None:
     """Write all responses of SURVEY to OUT: one row per response, one column per item."""
     target = survey_named(survey)
     context = context_of(db.session, target)
-    content = responses_io.export(db.session, context, file_format, sep)
+    try:
+        content = responses_io.export(db.session, context, file_format, sep, weights)
+    except responses_io.ExportError as error:
+        fail(str(error))
     try:
         Path(out).write_bytes(content)
     except OSError as error:
         fail(f"{out}: kann nicht geschrieben werden ({error.strerror}).")
-    audit.record(db.session, "responses_exported", f"{survey} als {file_format}",
-                 user_email=CLI_ACTOR, municipality_id=target.municipality_id)
+    audit.record(db.session, "responses_exported", f"{survey} als {file_format}"
+                 + (" mit Gewichten" if weights else ""), user_email=CLI_ACTOR,
+                 municipality_id=target.municipality_id)
     db.session.commit()
     click.echo(f"{out} geschrieben.")
 
@@ -244,18 +252,18 @@ def responses_seal(survey: str) -> None:
 @click.argument("survey")
 @click.argument("file", type=click.Path(dir_okay=False))
 def responses_import(survey: str, file: str) -> None:
-    """Import paper questionnaires keyed in as CSV (all rows or none)."""
+    """Import paper questionnaires keyed in as CSV or Excel (.xlsx) file, or a file that
+    `responses export` wrote (all rows or none)."""
     target = survey_named(survey)
     context = context_of(db.session, target)
     try:
-        imported, dropped = responses_io.import_paper(db.session, context, *read_input(file))
+        imported = responses_io.import_paper(db.session, context, *read_input(file))
     except TableError as error:
         table_failure(error)
     audit.record(db.session, "responses_imported", f"{survey}: {imported} Papierbögen",
                  user_email=CLI_ACTOR, municipality_id=target.municipality_id)
     db.session.commit()
-    note = f" ({dropped} Antworten auf nicht zutreffende Fragen verworfen)" if dropped else ""
-    click.echo(f"{imported} Papierfragebögen importiert{note}.")
+    click.echo(f"{imported} Papierfragebögen importiert.")
 
 
 users_group = AppGroup("users", help="Accounts for staff, police and the programme office.")
