@@ -112,3 +112,16 @@ def test_monitoring_counts_invited_started_completed(app, client, runner, coded_
     assert rows["11"]["return_rate"] == "0.2500" and rows["11"]["median_minutes"] == "0"
     assert (rows["_city"]["invited"], rows["_city"]["completed"]) == ("4", "1")
     assert rows["01"]["return_rate"] == ""
+
+
+def test_codes_generate_keeps_no_code_whose_letters_could_not_be_written(app, runner,
+                                                                          coded_survey,
+                                                                          tmp_path):
+    letters = tmp_path / "briefe.pdf"
+    result = runner.invoke(args=["codes", "generate", "kassel-2026", "--district", "11",
+                                 "--count", "3", "--letters", str(letters),
+                                 "--csv", str(tmp_path / "missing" / "serienbrief.csv")])
+    assert result.exit_code == 1 and "kann nicht geschrieben werden" in result.output
+    assert not letters.exists()  # no file holds codes that do not exist
+    with app.app_context():
+        assert db.session.scalars(select(InvitationCode)).all() == []

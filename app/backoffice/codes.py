@@ -116,17 +116,23 @@ def codes_with_letters(session: Session, survey: Survey, counts: dict[str, int],
     try:
         return len(generated), letters_zip(survey, generated, base_url)
     except Exception:
-        session.rollback()
-        hashes = [hash_code(item.code) for item in generated]
-        for start in range(0, len(hashes), 500):
-            session.execute(delete(InvitationCode).where(
-                InvitationCode.survey_id == survey.id,
-                InvitationCode.code_hash.in_(hashes[start:start + 500])))
-        audit.record(session, "codes_discarded", f"{survey.slug}: {len(generated)} Codes "
-                     "wieder gelöscht, die Briefe konnten nicht erstellt werden",
-                     user_email=user_email, municipality_id=survey.municipality_id)
-        session.commit()
+        discard(session, survey, generated, user_email)
         raise
+
+
+def discard(session: Session, survey: Survey, generated: list[GeneratedCode],
+            user_email: str | None) -> None:
+    """Delete codes again whose letters could not be made (committed, audited)."""
+    session.rollback()
+    hashes = [hash_code(item.code) for item in generated]
+    for start in range(0, len(hashes), 500):
+        session.execute(delete(InvitationCode).where(
+            InvitationCode.survey_id == survey.id,
+            InvitationCode.code_hash.in_(hashes[start:start + 500])))
+    audit.record(session, "codes_discarded", f"{survey.slug}: {len(generated)} Codes "
+                 "wieder gelöscht, die Briefe konnten nicht erstellt werden",
+                 user_email=user_email, municipality_id=survey.municipality_id)
+    session.commit()
 
 
 def letters_zip(survey: Survey, generated: list[GeneratedCode], base_url: str) -> bytes:

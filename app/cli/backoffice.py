@@ -182,21 +182,30 @@ def codes_generate(survey: str, district_code: str, count: int, letters_path: st
     base_url = current_app.config["PUBLIC_BASE_URL"]
     try:
         generated = codes_service.generate(db.session, target, {district_code: count}, base_url)
-        outputs = {}
+    except codes_service.CodesError as error:
+        fail(str(error))
+    audit.record(db.session, "codes_generated", f"{survey}: {count} für Stadtteil "
+                 f"{district_code}", user_email=CLI_ACTOR, municipality_id=target.municipality_id)
+    # Committed before the letters are rendered: making codes locks the survey's code
+    # numbers, and residents finishing the survey must not wait for the rendering.
+    db.session.commit()
+    outputs, written = {}, []
+    try:
         if letters_path:
             outputs[letters_path] = codes_service.letters_pdf(target, generated, base_url)
         if csv_path:
             outputs[csv_path] = codes_service.mail_merge_csv(generated)
         for path, content in outputs.items():
             Path(path).write_bytes(content)
-    except codes_service.CodesError as error:
-        fail(str(error))
-    except OSError as error:
-        fail(f"{error.filename}: kann nicht geschrieben werden ({error.strerror}); keine Codes "
-             "angelegt.")
-    audit.record(db.session, "codes_generated", f"{survey}: {count} für Stadtteil "
-                 f"{district_code}", user_email=CLI_ACTOR, municipality_id=target.municipality_id)
-    db.session.commit()
+            written.append(Path(path))
+    except Exception as error:
+        codes_service.discard(db.session, target, generated, CLI_ACTOR)
+        for path in written:  # no file keeps codes that no longer exist
+            path.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            fail(f"{error.filename}: kann nicht geschrieben werden ({error.strerror}); keine "
+                 "Codes angelegt.")
+        raise
     click.echo(f"{count} Codes für Stadtteil {district_code} erzeugt: "
                + ", ".join(outputs))
 
