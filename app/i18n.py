@@ -65,6 +65,22 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "This survey is not open at the moment."),
     "survey_closed": ("Diese Befragung ist beendet. Vielen Dank für Ihr Interesse.",
                       "This survey has ended. Thank you for your interest."),
+    "privacy_more": ("Ausführliche Datenschutzerklärung", "Full data-protection notice"),
+    "contact_heading": ("Fragen zur Befragung", "Questions about the survey"),
+    "contact_phone": ("Telefon", "Phone"),
+    "contact_email": ("E-Mail", "E-mail"),
+    "paper_heading": ("Fragebogen auf Papier", "Questionnaire on paper"),
+    # legal pages (footer of every resident page)
+    "legal_nav": ("Rechtliches", "Legal"),
+    "imprint_title": ("Impressum", "Legal notice (Impressum)"),
+    "privacy_title": ("Datenschutzerklärung", "Data-protection notice"),
+    "accessibility_title": ("Erklärung zur Barrierefreiheit", "Accessibility statement"),
+    "imprint_missing": ("{municipality} hat für diese Befragung noch kein Impressum "
+                        "eingetragen.",
+                        "{municipality} has not entered a legal notice (Impressum) for this "
+                        "survey yet."),
+    "text_in_german": ("", "This text is available in German only."),
+    "to_survey": ("Zur Befragung", "To the survey"),
     # page
     "progress": ("Seite {current} von {total}", "Page {current} of {total}"),
     "back": ("Zurück", "Back"),

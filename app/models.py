@@ -40,6 +40,21 @@ class Municipality(Base):
     # District boundaries as a GeoJSON FeatureCollection (feature property ``code``).
     geojson: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # Texts of the resident pages' legal links, plain text as staff typed it (app/legal.py).
+    # No Impressum means none is shown (it cannot be defaulted); no privacy notice or
+    # accessibility statement means the platform's default text; no English text means
+    # the German one.
+    imprint: Mapped[str | None] = mapped_column(Text)
+    privacy_notice: Mapped[str | None] = mapped_column(Text)
+    privacy_notice_en: Mapped[str | None] = mapped_column(Text)
+    accessibility_statement: Mapped[str | None] = mapped_column(Text)
+    accessibility_statement_en: Mapped[str | None] = mapped_column(Text)
+    # Whom residents ask about the survey, named in the letters and on the start page.
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(60))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    # How to get a paper questionnaire (German; printed in the letters).
+    paper_questionnaire: Mapped[str | None] = mapped_column(Text)
 
     districts: Mapped[list[District]] = relationship(
         back_populates="municipality", order_by="District.code")

@@ -27,6 +27,16 @@ class LetterSet:
     letters: list[Letter]
     min_n: int = 30
     closes_on: date | None = None
+    # Whom to ask (each None when not entered) and how to get a paper questionnaire.
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    paper_questionnaire: str | None = None
+
+    @property
+    def privacy_url(self) -> str:
+        """The full data-protection notice on the survey's pages."""
+        return f"{self.survey_url}/datenschutz"
 
 
 def qr_svg(url: str) -> str:

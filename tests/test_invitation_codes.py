@@ -127,3 +127,62 @@ def test_the_district_comes_from_the_code_and_is_not_asked_again(app, codes):
         [stored] = db.session.scalars(select(Response))
         assert stored.answers["district"] == district.code
         assert stored.district_id == district.id
+
+
+# --- the letter names a contact and how to get a paper questionnaire ----------------
+
+def letters_text(app, runner, tmp_path, count: int = 2, **contact) -> tuple[str, int]:
+    """The letters of ``count`` new codes for district 11 as text, and their pages."""
+    import re
+    import subprocess
+
+    from app.models import Municipality
+
+    with app.app_context():
+        kassel = db.session.scalar(select(Municipality).where(Municipality.slug == "kassel"))
+        for name, value in contact.items():
+            setattr(kassel, name, value)
+        db.session.commit()
+    letters = tmp_path / "briefe.pdf"
+    result = runner.invoke(args=["codes", "generate", "kassel-2026", "--district", "11",
+                                 "--count", str(count), "--letters", str(letters)])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(letters), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    info = subprocess.run(["pdfinfo", str(letters)], capture_output=True, text=True).stdout
+    return " ".join(text.split()), int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
+
+
+def test_the_letter_names_the_contact_and_the_paper_questionnaire(app, runner, codes,
+                                                                  tmp_path):
+    text, pages = letters_text(
+        app, runner, tmp_path, contact_name="Frau Beispiel, Ordnungsamt",
+        contact_phone="0561 787-1234", contact_email="befragung@kassel.example",
+        paper_questionnaire="Einen Fragebogen auf Papier schicken wir Ihnen gern zu:\n"
+                            "Anruf genügt.")
+    assert pages == 2
+    assert text.count("Fragen zur Befragung? Wenden Sie sich an Frau Beispiel, Ordnungsamt: "
+                      "Telefon 0561 787-1234 · E-Mail befragung@kassel.example") == 2
+    assert text.count("Lieber auf Papier? Einen Fragebogen auf Papier schicken wir Ihnen gern "
+                      "zu: Anruf genügt.") == 2
+    assert "Ausführlich: http://127.0.0.1:5000/s/kassel-2026/datenschutz" in text
+
+
+def test_a_letter_without_a_contact_still_renders(app, runner, codes, tmp_path):
+    text, pages = letters_text(app, runner, tmp_path)
+    assert pages == 2 and text.count("Zugangscode ein:") == 2
+    assert "Fragen zur Befragung" not in text and "Lieber auf Papier" not in text
+
+
+def test_the_longest_contact_still_fits_on_one_page_per_letter(app, runner, codes, tmp_path):
+    from app.legal import LIMITS
+
+    def wide(length: int) -> str:  # wide letters in words: the most lines a field can take
+        return ("MMMMMMMMM " * length)[:length].strip()
+
+    text, pages = letters_text(
+        app, runner, tmp_path, count=3, contact_name=wide(LIMITS["contact_name"][0]),
+        contact_phone="0" * LIMITS["contact_phone"][0],
+        contact_email="m" * (LIMITS["contact_email"][0] - 10) + "@kassel.de",
+        paper_questionnaire=wide(LIMITS["paper_questionnaire"][0]))
+    assert pages == 3 and text.count("Lieber auf Papier?") == 3

@@ -1,6 +1,8 @@
 """A resident answers the standard questionnaire; what is stored, and what is refused."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, inspect, select
 
@@ -57,10 +59,50 @@ def test_progress_and_accessible_markup(client, survey):
     html = resident.page(2).status_code, None
     resident.post(1, STANDARD_ANSWERS[1])
     html = resident.page(2).get_data(as_text=True)
-    assert "Seite 2 von 9" in html  # the conditional reporting page is not counted
+    assert "Seite 2 von 10" in html  # the reporting page counts until page 6 rules it out
     assert '<legend>Wie sicher fühlen Sie sich tagsüber' in html
     assert 'for="f-safety_day-1"' in html and 'id="f-safety_day-1"' in html
     assert "keine Angabe" in html
+
+
+def progress_counts(resident: Resident, victim: str) -> list[tuple[int, str]]:
+    """(page number, 'Seite X von Y') on every page shown, answering the standard
+    questionnaire with ``victim`` ('1' ja, '2' nein) for every victimisation item."""
+    answers = dict(STANDARD_ANSWERS)
+    answers[6] = {code: victim for code in STANDARD_ANSWERS[6]}
+    shown = []
+    response = resident.start()
+    while "/page/" in response.headers.get("Location", ""):
+        number = int(response.headers["Location"].rsplit("/", 1)[1])
+        html = resident.page(number).get_data(as_text=True)
+        shown.append((number, re.search(r"Seite \d+ von \d+", html).group(0)))
+        response = resident.post(number, answers.get(number, {}))
+    return shown
+
+
+@pytest.mark.parametrize("victim, expected", [
+    # 'ja': the reporting page (7) appears; the total was counting it all along.
+    ("1", [(n, f"Seite {n} von 10") for n in range(1, 11)]),
+    # 'nein': after page 6 the reporting page is ruled out and the total shrinks by it.
+    ("2", [(n, f"Seite {n} von 10") for n in range(1, 7)]
+     + [(n, f"Seite {n - 1} von 9") for n in range(8, 11)]),
+])
+def test_the_progress_count_never_grows(client, survey, victim, expected):
+    shown = progress_counts(Resident(client), victim)
+    assert shown == expected
+    totals = [int(text.rsplit(" ", 1)[1]) for _number, text in shown]
+    positions = [int(text.split()[1]) for _number, text in shown]
+    assert totals == sorted(totals, reverse=True)  # never grows
+    assert positions == list(range(1, len(shown) + 1))  # one step at a time
+
+
+def test_going_back_shows_a_page_with_the_count_it_had(client, survey):
+    resident = Resident(client)
+    resident.answer_all(stop_before=8)
+    resident.post(7, {}, action="back")
+    assert "Seite 6 von 10" in resident.page(6).get_data(as_text=True)
+    resident.post(6, {code: "2" for code in STANDARD_ANSWERS[6]})  # now 'nein' throughout
+    assert "Seite 7 von 9" in resident.page(8).get_data(as_text=True)
 
 
 def test_missing_required_answer_is_explained_beside_the_field(app, client, survey):
@@ -223,12 +265,12 @@ def test_language_can_be_switched_on_every_page(client, survey):
     resident = Resident(client)
     resident.answer_all(stop_before=2)
     html = client.get("/s/kassel-2026/page/2?lang=en").get_data(as_text=True)
-    assert '<html lang="en">' in html and "Page 2 of 9" in html
+    assert '<html lang="en">' in html and "Page 2 of 10" in html
     assert "How safe do you feel" in html and "no answer" in html
     assert 'name="action" value="lang-de"' in html  # the switch submits the page
-    assert "Seite 2 von 9" in client.get("/s/kassel-2026/page/2?lang=de").get_data(as_text=True)
+    assert "Seite 2 von 10" in client.get("/s/kassel-2026/page/2?lang=de").get_data(as_text=True)
     client.get("/s/kassel-2026/page/1?lang=en")
-    assert "Page 2 of 9" in resident.page(2).get_data(as_text=True)  # the choice is kept
+    assert "Page 2 of 10" in resident.page(2).get_data(as_text=True)  # the choice is kept
 
 
 def test_switching_language_keeps_what_was_typed_on_the_page(client, survey):

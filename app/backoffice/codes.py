@@ -94,7 +94,11 @@ def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str) -
                  f"„{survey.title}“ ein."),
         survey_url=survey_url(base_url, survey),
         letters=[Letter(item.district_name, item.code, item.url) for item in generated],
-        min_n=survey.municipality.min_n, closes_on=survey.closes_on)
+        min_n=survey.municipality.min_n, closes_on=survey.closes_on,
+        contact_name=survey.municipality.contact_name,
+        contact_phone=survey.municipality.contact_phone,
+        contact_email=survey.municipality.contact_email,
+        paper_questionnaire=survey.municipality.paper_questionnaire)
     return render_letters(letter_set, today())
 
 

@@ -3,20 +3,25 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, legal
 from ..auth.access import STAFF_ROLES, load_user, login_required, municipality_or_404, \
     visible_municipality_ids
 from ..extensions import db
-from ..models import AuditEvent, District, Municipality, PopulationCell, Survey
+from ..models import District, Municipality, PopulationCell, Survey
 from ..municipal import SetupError, create_municipality, set_min_n
+from ..survey.views import forget_cached_survey
 from .districts import import_districts
 from .tabular import TableError
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder="templates")
 bp.before_request(load_user)  # residents' pages never look for an account
+# What a municipality's letters will lack (backoffice/_letter_contact.html).
+bp.add_app_template_global(
+    lambda municipality: legal.letter_warnings(legal.ResidentTexts.of(municipality)),
+    "letter_warnings")
 
 
 def uploaded(name: str) -> tuple[bytes, str] | None:
@@ -64,7 +69,13 @@ def new_municipality():
 @login_required()
 def municipality(slug: str):
     """Districts, population and survey waves of one municipality."""
-    target = municipality_or_404(slug)
+    return _municipality_page(municipality_or_404(slug))
+
+
+def _municipality_page(target: Municipality, status: int = 200,
+                       typed: dict[str, str] | None = None,
+                       errors: dict[str, str] | None = None):
+    """The municipality page; after a refused form, with what was typed and why."""
     population = dict(db.session.execute(
         select(PopulationCell.district_id, func.sum(PopulationCell.population))
         .join(District, District.id == PopulationCell.district_id)
@@ -72,8 +83,18 @@ def municipality(slug: str):
         .group_by(PopulationCell.district_id)).all())
     surveys = db.session.scalars(select(Survey).where(Survey.municipality_id == target.id)
                                  .order_by(Survey.created_at.desc())).all()
+    texts = legal.ResidentTexts.of(target)
+    values = {name: getattr(texts, name) or "" for name in legal.LIMITS}
+    values["min_n"] = str(target.min_n)
+    values.update(typed or {})
+    defaults = {"privacy": legal.default_privacy_notice(
+                    "de", target.name, target.min_n,
+                    legal.code_counter_minutes(current_app.config), texts),
+                "accessibility": legal.default_accessibility_statement("de", target.name, texts)}
     return render_template("backoffice/municipality.html", municipality=target,
-                           population=population, surveys=surveys)
+                           population=population, surveys=surveys, values=values,
+                           errors=errors or {}, warnings=legal.warnings(texts),
+                           defaults=defaults, limits=legal.LIMITS), status
 
 
 @bp.post("/m/<slug>/districts")
@@ -99,38 +120,72 @@ def import_district_files(slug: str):
     return redirect(url_for("backoffice.municipality", slug=slug))
 
 
+# The settings forms of the municipality page, by their hidden field "section".
+TEXT_SECTIONS = {"contact": legal.CONTACT_FIELDS, "legal": legal.LEGAL_FIELDS}
+
+
 @bp.post("/m/<slug>/settings")
 @login_required(*STAFF_ROLES)
 def settings(slug: str):
-    """The municipality's disclosure threshold (min_n)."""
+    """The disclosure threshold (min_n), the contact for residents or the legal texts."""
     target = municipality_or_404(slug)
+    section = request.form.get("section", "min_n")
+    if section in TEXT_SECTIONS:
+        return _save_texts(target, TEXT_SECTIONS[section])
     text = request.form.get("min_n", "").strip()
     try:
         set_min_n(target, int(text) if re.fullmatch(r"[0-9]{1,6}", text) else -1)
     except SetupError as error:
-        flash(str(error))
-        return redirect(url_for("backoffice.municipality", slug=slug))
+        return _municipality_page(target, 422, {"min_n": text[:20]}, {"min_n": str(error)})
     audit.record(db.session, "min_n_changed", str(target.min_n), user_email=g.user.email,
                  municipality_id=target.id)
     db.session.commit()
+    _forget_surveys(target)
     flash(f"Mindestfallzahl ist jetzt {target.min_n}.")
     return redirect(url_for("backoffice.municipality", slug=slug))
+
+
+def _save_texts(target: Municipality, names: tuple[str, ...]):
+    """Store the posted texts, or show the page again with each problem at its field."""
+    values, errors = legal.check(request.form, names)
+    if errors:
+        typed = {name: request.form.get(name, "") for name in names}
+        return _municipality_page(target, 422, typed, errors)
+    changed = [legal.LABELS[name] for name in names if getattr(target, name) != values[name]]
+    for name in names:
+        setattr(target, name, values[name])
+    audit.record(db.session, "resident_texts_changed", ", ".join(changed) or "keine Änderung",
+                 user_email=g.user.email, municipality_id=target.id)
+    db.session.commit()
+    _forget_surveys(target)
+    flash(f"Gespeichert: {', '.join(changed)}." if changed else "Keine Änderung.")
+    return redirect(url_for("backoffice.municipality", slug=target.slug))
+
+
+def _forget_surveys(target: Municipality) -> None:
+    """This worker shows the change on resident pages at once (others after
+    SURVEY_CACHE_SECONDS)."""
+    for slug in db.session.scalars(select(Survey.slug).where(
+            Survey.municipality_id == target.id)):
+        forget_cached_survey(slug)
 
 
 @bp.get("/m/<slug>/audit")
 @login_required(*STAFF_ROLES)
 def audit_log(slug: str):
-    """Who did what when in this municipality (latest first)."""
+    """Who did what when in this municipality (latest first), filtered by GET parameters."""
     target = municipality_or_404(slug)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.municipality_id == target.id)
-                                .order_by(AuditEvent.at.desc()).limit(500)).all()
-    return render_template("backoffice/audit.html", municipality=target, events=events)
+    return _audit_page(target)
 
 
 @bp.get("/audit")
 @login_required("admin")
 def audit_log_all():
     """All audit events, including logins (programme office only)."""
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc())
-                                .limit(500)).all()
-    return render_template("backoffice/audit.html", municipality=None, events=events)
+    return _audit_page(None)
+
+
+def _audit_page(target: Municipality | None):
+    page = audit.audit_page(db.session, target.id if target else None, request.args)
+    return render_template("backoffice/audit.html", municipality=target,
+                           page=page), 422 if page.chosen.errors else 200

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from questionnaires import Questionnaire, load_questionnaire_text
 
+from ..legal import ResidentTexts
 from ..models import (District, InvitationCode, Response, ResponseDraft, Survey, as_utc, today,
                       utc_now)
 from . import used_codes
@@ -32,6 +33,7 @@ CODE_LENGTH = 12  # 25**12 ~ 2**55.7, far above the 40 bits asked for
 class MunicipalityInfo:
     name: str
     min_n: int
+    texts: ResidentTexts = ResidentTexts()  # legal texts and contact for residents
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,8 @@ def survey_snapshot(session: Session, slug: str) -> SurveyContext | None:
         return None
     survey = context.survey
     info = SurveyInfo(survey.id, survey.slug, survey.title, survey.municipality_id,
-                      MunicipalityInfo(survey.municipality.name, survey.municipality.min_n),
+                      MunicipalityInfo(survey.municipality.name, survey.municipality.min_n,
+                                       ResidentTexts.of(survey.municipality)),
                       survey.access_mode, survey.status, survey.opens_on, survey.closes_on)
     return SurveyContext(info, context.questionnaire, context.districts, context.district_ids)
 
@@ -248,6 +251,39 @@ def allowed_pages(questionnaire: Questionnaire, draft: Draft) -> list[int]:
 def resume_page(questionnaire: Questionnaire, draft: Draft) -> int:
     pages = allowed_pages(questionnaire, draft)
     return pages[-1] if pages else 0
+
+
+# Per questionnaire (kept alive by _parse_frozen): for each page, the last page whose
+# answers its condition reads (-1: shown always).
+_decided_after: dict[int, tuple[Questionnaire, list[int]]] = {}
+
+
+def _last_condition_pages(questionnaire: Questionnaire) -> list[int]:
+    hit = _decided_after.get(id(questionnaire))
+    if hit is not None and hit[0] is questionnaire:
+        return hit[1]
+    page_of = {name: index for index, page in enumerate(questionnaire.pages)
+               for name in page.field_names()}
+    # An item not on any page can never be answered: its condition is settled from the start.
+    last = [max((page_of.get(name, -1) for name in page.show_if.variables()), default=-1)
+            if page.show_if is not None else -1 for page in questionnaire.pages]
+    if len(_decided_after) > 128:
+        _decided_after.clear()
+    _decided_after[id(questionnaire)] = (questionnaire, last)
+    return last
+
+
+def progress(questionnaire: Questionnaire, answers: dict[str, Any], index: int
+             ) -> tuple[int, int]:
+    """'Page X of Y' on page ``index``: the pages counted are those shown under the
+    answers so far and those still undecided (their condition reads an item on this page
+    or a later one). Going forward, the total stays or shrinks, when an answer rules a
+    page out; it never grows because a conditional page appears. A page shows the same
+    count whenever it is reached with the same answers, also after "Zurück"."""
+    last = _last_condition_pages(questionnaire)
+    counted = [page for page, after in enumerate(last)
+               if page == index or after >= index or questionnaire.pages[page].visible(answers)]
+    return counted.index(index) + 1, len(counted)
 
 
 def merge_page_answers(questionnaire: Questionnaire, draft: Draft, page_index: int,

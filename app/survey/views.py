@@ -9,6 +9,7 @@ from flask import (Blueprint, abort, current_app, make_response, redirect, rende
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as HttpResponse
 
+from .. import legal
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..ratelimits import code_entry_limits
@@ -19,6 +20,8 @@ bp = Blueprint("survey", __name__, url_prefix="/s", template_folder="templates")
 # Resident forms carry a token derived from the resident's key cookie instead of
 # Flask-WTF's session-bound one; check_resident_csrf below checks every POST here.
 csrf.exempt(bp)
+# Staff's plain texts (legal pages, contact) as escaped paragraphs, for every template.
+bp.add_app_template_filter(legal.to_html, "plain_text")
 
 CONTROL_FIELDS = {"csrf_token", "action"}
 LANGUAGE_ACTIONS = {"lang-de": "de", "lang-en": "en"}  # the page's language switch
@@ -83,7 +86,7 @@ def _render_start(context: SurveyContext, key: str, status: int = 200, **extra: 
     availability = service.availability(context.survey)
     lang = current_language()
     cache_key = ("start", context.survey.id, availability, lang, request.path,
-                 context.survey.municipality.min_n, context.survey.opens_on)
+                 context.survey.municipality, context.survey.opens_on)
     return _shared_html(cache_key if draft is None and not any(extra.values()) else None,
                         key, lambda: render_template(
                             "survey/start.html", context=context, draft=draft,
@@ -215,7 +218,7 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
                  errors: dict | None = None, status: int = 200):
     questionnaire = context.questionnaire
     visible = questionnaire.visible_page_indexes(draft.answers)
-    position = visible.index(index) + 1 if index in visible else 1
+    position, total = service.progress(questionnaire, draft.answers, index)
     page = questionnaire.pages[index]
     questions = page.visible_questions(draft.answers)
     is_last = not visible or index >= visible[-1]  # no visible page after this one
@@ -226,12 +229,12 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     unanswered = not errors and not any(name in values for name in page.field_names()
                                         if name not in given)
     key = (context.survey.id, tuple(context.districts), index, lang,
-           tuple(question.code for question in questions), position, len(visible), is_last,
+           tuple(question.code for question in questions), position, total, is_last,
            tuple(given.items()))
     return _shared_html(key if unanswered else None, draft.key, lambda: render_template(
         "survey/page.html", context=context, page=page, number=index + 1,
         questions=questions, values=values, errors=errors or {}, position=position,
-        total=len(visible), is_last=is_last, lang=lang, csrf=CSRF_MARK,
+        total=total, is_last=is_last, lang=lang, csrf=CSRF_MARK,
         given={name: dict(context.districts).get(code, code) for name, code in given.items()}
     )), status
 
@@ -355,3 +358,39 @@ def thanks(slug: str):
     lang = current_language()
     return _shared_html(("thanks", context.survey.id, already, lang), None, lambda: (
         render_template("survey/thanks.html", context=context, already=already, lang=lang)))
+
+
+# --- legal pages: the same for every resident, no draft and no cookie ------------------
+
+@bp.get("/<slug>/impressum")
+def imprint(slug: str):
+    """The municipality's Impressum (or a plain note that it has entered none yet)."""
+    context = _context(slug)
+    return _render_legal(context, "imprint_title", legal.imprint(
+        context.survey.municipality.texts))
+
+
+@bp.get("/<slug>/datenschutz")
+def privacy(slug: str):
+    """The full data-protection notice: the municipality's, else the platform's default."""
+    context = _context(slug)
+    municipality = context.survey.municipality
+    return _render_legal(context, "privacy_title", legal.privacy_notice(
+        municipality.texts, current_language(), municipality.name, municipality.min_n,
+        legal.code_counter_minutes(current_app.config)))
+
+
+@bp.get("/<slug>/barrierefreiheit")
+def accessibility(slug: str):
+    """The accessibility statement: the municipality's, else the platform's template."""
+    context = _context(slug)
+    municipality = context.survey.municipality
+    return _render_legal(context, "accessibility_title", legal.accessibility_statement(
+        municipality.texts, current_language(), municipality.name))
+
+
+def _render_legal(context: SurveyContext, title: str, shown: legal.Shown) -> str:
+    # Rendered on every view (rarely asked for): a text changed in the back office shows
+    # as soon as the survey snapshot is read again, after SURVEY_CACHE_SECONDS at most.
+    return render_template("survey/legal.html", context=context, title=title, shown=shown,
+                           lang=current_language())

@@ -38,7 +38,7 @@ def test_resident_completes_the_survey_on_a_phone(app, survey, browser, live_ser
     screenshot(page, "survey-error-phone")
     page.get_by_label("In welchem Stadtteil").select_option(label="Nord (Holland)")
     page.get_by_role("button", name="Weiter").click()
-    expect(page.get_by_text("Seite 2 von 9")).to_be_visible()
+    expect(page.get_by_text("Seite 2 von 10")).to_be_visible()
     page.get_by_role("group", name="tagsüber").get_by_label("eher sicher").check()
     page.get_by_role("group", name="nachts").get_by_label("sehr unsicher").check()
     page.get_by_role("button", name="Weiter").click()
@@ -74,7 +74,7 @@ def test_resident_completes_the_survey_with_the_keyboard_only(app, survey, brows
     page.keyboard.type("12")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page.get_by_text("Page 2 of 9")).to_be_visible()
+    expect(page.get_by_text("Page 2 of 10")).to_be_visible()
     page.get_by_role("group", name="during the day").get_by_label("very safe").focus()
     page.keyboard.press("Space")
     page.keyboard.press("Tab")  # into the night group
@@ -120,4 +120,36 @@ def test_answer_targets_are_large_rows_and_the_scale_stays_on_one_line(app, surv
         expect(row.locator("input")).to_be_checked()
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
         screenshot(page, f"survey-matrix-{name}")
+        page.close()
+
+
+def test_legal_pages_are_linked_and_accessible(app, survey, browser, live_server):
+    from app.models import Municipality
+
+    with app.app_context():
+        kassel = db.session.scalar(select(Municipality).where(Municipality.slug == "kassel"))
+        kassel.contact_name, kassel.contact_phone = "Frau Beispiel, Ordnungsamt", "0561 787-1234"
+        kassel.paper_questionnaire = "Einen Fragebogen auf Papier schicken wir Ihnen gern zu."
+        db.session.commit()
+    for viewport, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
+        page = new_page(browser, viewport, live_server)
+        page.goto("/s/kassel-2026")
+        expect(page.get_by_role("heading", name="Fragen zur Befragung")).to_be_visible()
+        assert_accessible(page)
+        screenshot(page, f"survey-start-contact-{name}")
+        page.get_by_role("navigation", name="Rechtliches").get_by_role(
+            "link", name="Datenschutzerklärung").click()
+        expect(page.get_by_role("heading", level=1, name="Datenschutzerklärung")).to_be_visible()
+        expect(page.get_by_role("heading", name="Was mit Ihren Antworten gespeichert wird")) \
+            .to_be_visible()
+        assert_accessible(page)
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        screenshot(page, f"survey-privacy-{name}")
+        page.get_by_role("link", name="Impressum").click()
+        expect(page.get_by_text("noch kein Impressum eingetragen")).to_be_visible()
+        assert_accessible(page)
+        page.goto("/s/kassel-2026/barrierefreiheit?lang=en")
+        expect(page.get_by_role("heading", level=1, name="Accessibility statement")) \
+            .to_be_visible()
+        assert_accessible(page)
         page.close()
