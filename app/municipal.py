@@ -124,9 +124,20 @@ def create_survey_from_text(session: Session, municipality: Municipality, slug: 
 
 def set_survey_status(survey: Survey, status: str) -> None:
     if (survey.status, status) not in TRANSITIONS:
-        raise SetupError(f"Die Befragung '{survey.slug}' ist '{survey.status}' und kann nicht "
-                         f"auf '{status}' gesetzt werden.")
+        raise SetupError(_refused_status(survey, status))
     survey.status = status
+
+
+def _refused_status(survey: Survey, status: str) -> str:
+    """Why the status cannot change, in the words staff see (no draft/open/closed)."""
+    state = {"draft": "ein Entwurf", "open": "geöffnet", "closed": "geschlossen"}
+    verb = {"open": "geöffnet", "closed": "geschlossen"}
+    if status == survey.status:
+        return f"Die Befragung '{survey.slug}' ist bereits {state[status]}."
+    if status not in verb:
+        return f"Einen Status '{status[:20]}' gibt es nicht: nur öffnen oder schließen."
+    return (f"Die Befragung '{survey.slug}' ist {state[survey.status]} und kann nicht "
+            f"{verb[status]} werden.")
 
 
 def change_survey_status(session: Session, survey: Survey, status: str,

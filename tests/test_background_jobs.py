@@ -277,7 +277,8 @@ def test_small_letter_batches_stay_in_the_request(app, users, redis_queue):
     staff = logged_in(app, "staff@fulda.de")
     token = form_token(staff, f"{BASE}/fulda-2026/codes")
     small = staff.post(f"{BASE}/fulda-2026/codes", data={"csrf_token": token, "count_F1": "3"})
-    assert small.status_code == 200 and small.mimetype == "application/zip"
+    page = staff.get(small.headers["Location"]).get_data(as_text=True)  # the codes page
+    assert "3 Codes erzeugt. Die Briefe sind fertig" in page  # made in the request
     assert redis_queue.count == 0
     large = staff.post(f"{BASE}/fulda-2026/codes", data={"csrf_token": token, "count_F1": "4"})
     assert redis_queue.job_ids == [job_id_of(large)]

@@ -1,7 +1,10 @@
 """Survey waves: create from a questionnaire file (frozen), open, close, preview."""
 from __future__ import annotations
 
+import html
 import io
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from werkzeug.test import encode_multipart
 from app.extensions import db
 from app.models import AuditEvent, Survey
 
+from .resident import csrf_token
 from .staff import form_token, login, make_users
 
 STANDARD = Path(__file__).resolve().parent.parent / "questionnaires" / "sicherheit-standard.yaml"
@@ -30,10 +34,15 @@ def test_create_open_and_close_with_the_cli(app, runner, survey, tmp_path):
     assert result.exit_code == 0, result.output
     copy.write_text("verändert", encoding="utf-8")  # the survey keeps its own copy
     assert status_of(app, "kassel-2027") == "draft"
-    assert runner.invoke(args=["surveys", "open", "kassel-2027"]).exit_code == 0
+    opened = runner.invoke(args=["surveys", "open", "kassel-2027"])
+    assert opened.exit_code == 0
+    assert opened.output == "Befragung 'kassel-2027' ist jetzt geöffnet.\n"
     assert status_of(app, "kassel-2027") == "open"
-    assert runner.invoke(args=["surveys", "close", "kassel-2027"]).exit_code == 0
+    closed = runner.invoke(args=["surveys", "close", "kassel-2027"])
+    assert closed.output == "Befragung 'kassel-2027' ist jetzt geschlossen.\n"
     assert status_of(app, "kassel-2027") == "closed"
+    again = runner.invoke(args=["surveys", "close", "kassel-2027"])
+    assert again.exit_code == 1 and "ist bereits geschlossen" in again.output
     with app.app_context():
         survey = db.session.scalar(select(Survey).where(Survey.slug == "kassel-2027"))
         assert "safety_night" in survey.questionnaire_yaml and survey.access_mode == "codes"
@@ -49,7 +58,7 @@ def test_create_open_and_close_with_the_cli(app, runner, survey, tmp_path):
     (["surveys", "create", "kassel", "Kassel 2027", "--questionnaire", str(STANDARD)],
      "ist ungültig"),
     (["surveys", "close", "gibts-nicht"], "Unbekannte Befragung 'gibts-nicht'"),
-    (["surveys", "open", "kassel-2026"], "ist 'open' und kann nicht auf 'open' gesetzt werden"),
+    (["surveys", "open", "kassel-2026"], "Die Befragung 'kassel-2026' ist bereits geöffnet."),
 ])
 def test_survey_commands_refuse_clearly(runner, survey, args, message):
     result = runner.invoke(args=args)
@@ -180,4 +189,127 @@ def test_surveys_create_refuses_big_aliased_or_deep_files(app, runner, survey, t
                                  "--questionnaire", str(path)])
     assert result.exit_code == 1 and f"{path}{expected}" in result.output, result.output
     assert "Traceback" not in result.output
+    assert status_of(app, "kassel-2027") is None
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: no tags, no attributes, no hidden form values."""
+    page = re.sub(r"<(script|style|head)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def beside(page: str, field: str) -> str:
+    """The error message standing at a field ('' if there is none)."""
+    found = re.search(rf'<(p|div) class="error-message" id="e-{field}">(.*?)</\1>', page,
+                      re.S)
+    return visible_text(found[2]).strip() if found else ""
+
+
+def test_status_words_are_german_and_a_future_start_says_planned(app, runner, client, survey):
+    start = date.today() + timedelta(days=3)
+    runner.invoke(args=["surveys", "create", "kassel", "kassel-2027", "--questionnaire",
+                        str(STANDARD), "--opens", start.isoformat()])
+    runner.invoke(args=["surveys", "create", "kassel", "kassel-2028", "--questionnaire",
+                        str(STANDARD), "--closes", (date.today() - timedelta(days=1))
+                        .isoformat()])
+    planned = f"geplant ab {start.strftime('%d.%m.%Y')}"
+    opened = runner.invoke(args=["surveys", "open", "kassel-2027"])
+    assert opened.output == f"Befragung 'kassel-2027' ist jetzt {planned}.\n"
+    runner.invoke(args=["surveys", "open", "kassel-2028"])
+    make_users(app)
+    login(client, "staff@kassel.de")
+    home = visible_text(client.get("/backoffice/").get_data(as_text=True))
+    assert f"(kassel-2027, {planned})" in home and "(kassel-2026, geöffnet)" in home
+    assert "(kassel-2028, geöffnet, Befragungszeitraum endete am" in home
+    detail = client.get("/backoffice/surveys/kassel-2027").get_data(as_text=True)
+    assert f'<dd id="survey-status">{planned}</dd>' in detail
+    token = form_token(client, "/backoffice/surveys/kassel-2027")
+    client.post("/backoffice/surveys/kassel-2027/status", data={
+        "csrf_token": token, "status": "closed", "confirm": "yes"})
+    pages = [client.get(url).get_data(as_text=True) for url in (
+        "/backoffice/", "/backoffice/m/kassel", "/backoffice/surveys/kassel-2026",
+        "/backoffice/surveys/kassel-2027", "/backoffice/m/kassel/audit")]
+    assert "geschlossen" in visible_text(pages[0])
+    for page in pages:
+        assert not re.search(r"\b(draft|open|closed)\b", visible_text(page)), page
+    refused = client.post("/backoffice/surveys/kassel-2026/status", data={
+        "csrf_token": token, "status": "open"}, follow_redirects=True)
+    assert "Die Befragung &#39;kassel-2026&#39; ist bereits geöffnet." in refused.get_data(
+        as_text=True)
+
+
+def test_closing_a_survey_asks_for_confirmation(app, client, survey):
+    make_users(app)
+    login(client, "staff@kassel.de")
+    page = client.get("/backoffice/surveys/kassel-2026").get_data(as_text=True)
+    token = csrf_token(page)
+    assert ">Schließen …</button>" in page
+    asked = client.post("/backoffice/surveys/kassel-2026/status", data={
+        "csrf_token": token, "status": "closed"})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "„Sicherheit in Kassel 2026“ schließen?" in text
+    assert "keine Antworten mehr an" in text and "wieder öffnen" in text
+    assert re.search(r'name="confirm" value="yes">\s*<button class="button" type="submit">Ja, '
+                     r'Befragung schließen</button>', text)
+    assert status_of(app, "kassel-2026") == "open"  # nothing happened yet
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "survey_closed")) is None
+    done = client.post("/backoffice/surveys/kassel-2026/status", data={
+        "csrf_token": token, "status": "closed", "confirm": "yes"}, follow_redirects=True)
+    assert status_of(app, "kassel-2026") == "closed"
+    assert "Die Befragung ist jetzt geschlossen." in done.get_data(as_text=True)
+    client.post("/backoffice/surveys/kassel-2026/status", data={"csrf_token": token,
+                                                                 "status": "open"})
+    assert status_of(app, "kassel-2026") == "open"  # opening again needs no confirmation
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"opens_on": "morgen", "closes_on": ""}, "opens_on", "„morgen“ ist kein Datum (JJJJ-MM-TT)."),
+    ({"opens_on": "2027-05-01", "closes_on": "2027-04-01"}, "closes_on",
+     "Der letzte Befragungstag (01.04.2027) liegt vor dem ersten (01.05.2027)."),
+])
+def test_bad_dates_stand_beside_their_field(app, client, survey, data, field, message):
+    make_users(app)
+    login(client, "staff@kassel.de")
+    token = form_token(client, "/backoffice/surveys/kassel-2026")
+    response = client.post("/backoffice/surveys/kassel-2026/dates",
+                           data={"csrf_token": token, **data})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and beside(page, field) == f"Fehler: {message}"
+    assert f'<a href="#{field}">' in page and "<details open>" in page
+    for name, value in data.items():
+        assert f'id="{name}" name="{name}" type="date" value="{value}"' in page
+    with app.app_context():
+        stored = db.session.scalar(select(Survey).where(Survey.slug == "kassel-2026"))
+        assert (stored.opens_on, stored.closes_on) == (None, None)
+
+
+def test_new_survey_problems_stand_beside_their_fields(app, client, survey):
+    make_users(app)
+    login(client, "staff@kassel.de")
+    token = form_token(client, "/backoffice/surveys/new/kassel")
+    response = client.post("/backoffice/surveys/new/kassel", data={
+        "csrf_token": token, "slug": "Kassel 2027", "title": "Welle <2027>", "access": "codes",
+        "opens_on": "2027-05-01", "closes_on": "2027-04-01",
+        "questionnaire_upload": (io.BytesIO(b"id: x\npages: []\n"), "eigener.yaml")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "'Kassel 2027' ist ungültig" in beside(page, "slug")
+    assert "eigener.yaml:2: 'pages' must be a non-empty list" in beside(page,
+                                                                         "questionnaire_upload")
+    assert "liegt vor dem ersten" in beside(page, "closes_on")
+    assert beside(page, "title") == "" and beside(page, "opens_on") == ""
+    summary = page[page.index('class="error-summary"'):page.index("</div>", page.index(
+        'class="error-summary"'))]
+    assert [link for link in re.findall(r'href="#([^"]+)"', summary)] == [
+        "slug", "closes_on", "questionnaire_upload"]
+    assert 'value="Kassel 2027"' in page and 'value="Welle &lt;2027&gt;"' in page
+    assert 'id="access-codes" name="access" value="codes" checked' in page
+    taken = client.post("/backoffice/surveys/new/kassel", data={
+        "csrf_token": token, "slug": "kassel-2026", "questionnaire": "sicherheit-standard.yaml"})
+    assert taken.status_code == 422
+    assert "Eine Befragung 'kassel-2026' gibt es bereits" in beside(
+        taken.get_data(as_text=True), "slug")
     assert status_of(app, "kassel-2027") is None

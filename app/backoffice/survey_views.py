@@ -3,32 +3,40 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from datetime import date
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    send_file, url_for)
+from sqlalchemy import select
 
 from questionnaires import QuestionnaireError
-from questionnaires.loader import questionnaire_text
+from questionnaires.loader import load_questionnaire_text, questionnaire_text
 
 from .. import audit, jobs
 from ..auth.access import (STAFF_ROLES, load_user, login_required, municipality_or_404,
                            survey_or_404)
 from ..extensions import db
-from ..models import BackgroundJob, Survey
-from ..municipal import (SetupError, change_survey_status, create_survey_from_text,
+from ..models import BackgroundJob, Survey, utc_now
+from ..municipal import (SetupError, change_survey_status, check_slug, create_survey_from_text,
                          set_survey_dates)
 from ..paths import QUESTIONNAIRE_DIR
 from ..survey.service import SurveyContext, context_of
 from ..survey.views import forget_cached_survey
+from . import code_batches, display, monitoring, responses_io
 from . import codes as codes_service
-from . import monitoring, responses_io
 from .tabular import TableError
 from .views import uploaded
 
 bp = Blueprint("survey_admin", __name__, url_prefix="/backoffice/surveys",
                template_folder="templates")
 bp.before_request(load_user)  # residents' pages never look for an account
+# Staff read states, dates and times in German and local time on every page.
+bp.add_app_template_global(display.status_text, "status_text")
+bp.add_app_template_filter(display.german_date, "german_date")
+bp.add_app_template_filter(display.local_time, "local_time")
+bp.add_app_template_filter(audit.action_name, "action_name")
+bp.add_app_template_filter(audit.actor_name, "actor_name")
 
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument."
              "spreadsheetml.sheet", "sav": "application/x-spss-sav"}
@@ -55,43 +63,74 @@ def questionnaire_files() -> list[str]:
 def new(municipality_slug: str):
     """Create a survey wave from a questionnaire file (frozen into the survey)."""
     municipality = municipality_or_404(municipality_slug)
-    form = request.form
     if request.method == "GET":
-        return render_template("backoffice/survey_new.html", municipality=municipality,
-                               files=questionnaire_files(), form=form)
-    upload = uploaded("questionnaire_upload")
+        return _new_page(municipality)
+    upload, source_field = uploaded("questionnaire_upload"), "questionnaire_upload"
     if upload is None:
-        name = form.get("questionnaire", "")
+        name, source_field = request.form.get("questionnaire", ""), "questionnaire"
         if name not in questionnaire_files():
             abort(400)
         upload = ((QUESTIONNAIRE_DIR / name).read_bytes(), name)
+    errors: dict[str, str | list[str]] = {}
+    slug, access = request.form.get("slug", "").strip(), request.form.get("access", "open")
+    _check_new_slug(slug, errors)
+    if access not in ("open", "codes"):
+        errors["access"] = "Bitte „Offener Link“ oder „Einladungscodes“ wählen."
+    dates = _form_dates(errors)
     try:
         # The same 1 MB and UTF-8 check as for a file given to the CLI.
         text = questionnaire_text(*upload)
-        survey = create_survey_from_text(db.session, municipality, form.get("slug", "").strip(),
-                                         text, upload[1], form.get("access", "open"),
-                                         form.get("title") or None)
-        set_survey_dates(survey, *_form_dates())
-    except (QuestionnaireError, SetupError) as error:
+        questionnaire = load_questionnaire_text(text, upload[1])
+    except QuestionnaireError as error:
+        errors[source_field] = error.lines()
+    if not errors:
+        try:
+            survey = create_survey_from_text(db.session, municipality, slug, text, upload[1],
+                                             access, request.form.get("title") or None,
+                                             questionnaire)
+            set_survey_dates(survey, *dates)
+        except SetupError as error:
+            errors["form"] = str(error)
+    if errors:
         db.session.rollback()
-        problems = error.lines() if isinstance(error, QuestionnaireError) else [str(error)]
-        return render_template("backoffice/survey_new.html", municipality=municipality,
-                               files=questionnaire_files(), form=form, problems=problems), 422
-    audit.record(db.session, "survey_created", f"{survey.slug} ({survey.access_mode})",
+        return _new_page(municipality, errors), 422
+    audit.record(db.session, "survey_created",
+                 f"{survey.slug} ({display.ACCESS_WORDS[survey.access_mode]})",
                  user_email=g.user.email, municipality_id=municipality.id)
     db.session.commit()
     return redirect(url_for("survey_admin.detail", slug=survey.slug))
 
 
-def _form_dates() -> tuple[date | None, date | None]:
-    """Opening and closing date from the form (empty: none)."""
+def _new_page(municipality, errors: dict | None = None) -> str:
+    return render_template("backoffice/survey_new.html", municipality=municipality,
+                           files=questionnaire_files(), form=request.form,
+                           errors=errors or {})
+
+
+def _check_new_slug(slug: str, errors: dict) -> None:
+    try:
+        check_slug(slug, "Kürzel")
+    except SetupError as error:
+        errors["slug"] = str(error)
+        return
+    if db.session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
+        errors["slug"] = f"Eine Befragung '{slug}' gibt es bereits: bitte ein anderes Kürzel."
+
+
+def _form_dates(errors: dict) -> tuple[date | None, date | None]:
+    """Opening and closing date from the form (empty: none); problems go to ``errors``."""
     dates = []
-    for name, label in (("opens_on", "Startdatum"), ("closes_on", "Enddatum")):
+    for name, label in (("opens_on", "Erster Befragungstag"),
+                        ("closes_on", "Letzter Befragungstag")):
         text = request.form.get(name, "").strip()
         try:
             dates.append(date.fromisoformat(text) if text else None)
         except ValueError:
-            raise SetupError(f"{label} '{text}' ist kein Datum (JJJJ-MM-TT).") from None
+            errors[name] = f"„{text[:40]}“ ist kein Datum (JJJJ-MM-TT)."
+            dates.append(None)
+    if dates[0] and dates[1] and dates[1] < dates[0]:
+        errors["closes_on"] = (f"Der letzte Befragungstag ({display.german_date(dates[1])}) "
+                               f"liegt vor dem ersten ({display.german_date(dates[0])}).")
     return dates[0], dates[1]
 
 
@@ -99,12 +138,13 @@ def _form_dates() -> tuple[date | None, date | None]:
 @login_required(*STAFF_ROLES)
 def change_dates(slug: str):
     """Set or clear the opening and closing dates of a wave."""
-    survey = survey_or_404(slug)
-    try:
-        set_survey_dates(survey, *_form_dates())
-    except SetupError as error:
-        flash(str(error))
-        return redirect(url_for("survey_admin.detail", slug=slug))
+    context = _context(slug)
+    errors: dict = {}
+    dates = _form_dates(errors)
+    if errors:
+        return _detail_page(context, errors=errors, dates=request.form), 422
+    survey = context.survey
+    set_survey_dates(survey, *dates)
     audit.record(db.session, "survey_dates", f"{slug}: {survey.opens_on} bis {survey.closes_on}",
                  user_email=g.user.email, municipality_id=survey.municipality_id)
     db.session.commit()
@@ -117,14 +157,20 @@ def change_dates(slug: str):
 @login_required()
 def detail(slug: str):
     """A survey wave: status, actions and the response monitoring per district."""
-    context = _context(slug)
-    rows, total = monitoring.progress(db.session, context.survey)
-    return render_template("backoffice/survey.html", survey=context.survey,
+    return _detail_page(_context(slug))
+
+
+def _detail_page(context: SurveyContext, errors: dict | None = None, dates=None) -> str:
+    """The survey page; after refused dates, with what was typed and why."""
+    survey = context.survey
+    rows, total = monitoring.progress(db.session, survey)
+    dates = dates or {"opens_on": survey.opens_on or "", "closes_on": survey.closes_on or ""}
+    return render_template("backoffice/survey.html", survey=survey,
                            questionnaire=context.questionnaire, rows=rows, total=total,
-                           jobs=jobs.user_jobs(db.session, g.user, context.survey),
-                           job_titles=JOB_TITLES,
+                           jobs=jobs.user_jobs(db.session, g.user, survey),
+                           job_titles=JOB_TITLES, errors=errors or {}, dates=dates,
                            public_url=codes_service.survey_url(
-                               current_app.config["PUBLIC_BASE_URL"], context.survey))
+                               current_app.config["PUBLIC_BASE_URL"], survey))
 
 
 @bp.get("/<slug>/monitoring.csv")
@@ -138,16 +184,21 @@ def monitoring_csv(slug: str):
 @bp.post("/<slug>/status")
 @login_required(*STAFF_ROLES)
 def change_status(slug: str):
-    """Open or close a survey wave."""
+    """Open or close a survey wave; closing only once it is confirmed."""
     survey = survey_or_404(slug)
     status = request.form.get("status", "")
+    if status == "closed" and request.form.get("confirm") != "yes":
+        _rows, total = monitoring.progress(db.session, survey)
+        return render_template("backoffice/close_confirm.html", survey=survey,
+                               unfinished=total.started - total.completed,
+                               completed=total.completed)
     try:
         change_survey_status(db.session, survey, status, g.user.email)
     except SetupError as error:
         flash(str(error))
         return redirect(url_for("survey_admin.detail", slug=slug))
     forget_cached_survey(slug)
-    flash(f"Die Befragung ist jetzt {'geöffnet' if status == 'open' else 'geschlossen'}.")
+    flash(f"Die Befragung ist jetzt {display.status_text(survey)}.")
     return redirect(url_for("survey_admin.detail", slug=slug))
 
 
@@ -168,22 +219,57 @@ def preview(slug: str, number: int):
 def codes(slug: str):
     """Generate codes per district; letters (PDF) and mail merge (CSV) as ZIP, made by a
     job worker when there are more than LETTERS_IN_REQUEST_MAX."""
-    context = _context(slug)
+    survey = _context(slug).survey
     if request.method == "GET":
-        return render_template("backoffice/codes.html", survey=context.survey)
-    try:
-        counts = _requested_counts(context.survey)
-        total = codes_service.check_counts(context.survey, counts)
-        if total > current_app.config["LETTERS_IN_REQUEST_MAX"]:
-            return _queue_letters(context.survey, counts, total)
-        _count, archive = codes_service.codes_with_letters(
-            db.session, context.survey, counts, current_app.config["PUBLIC_BASE_URL"],
-            g.user.email)
-    except (codes_service.CodesError, TableError) as error:
+        return _codes_page(survey)
+    counts, errors = _requested_counts(survey)
+    if not errors:
+        try:
+            total = codes_service.check_counts(survey, counts)
+        except codes_service.CodesError as error:
+            from_file = bool(getattr(request.files.get("counts_csv"), "filename", ""))
+            errors["counts_csv" if from_file else "counts"] = str(error)
+    if errors:
         db.session.rollback()
-        return render_template("backoffice/codes.html", survey=context.survey,
-                               problems=str(error).splitlines()), 422
-    return _download(archive, f"{slug}-codes.zip", "application/zip")
+        return _codes_page(survey, errors), 422
+    if total > current_app.config["LETTERS_IN_REQUEST_MAX"]:
+        return _queue_letters(survey, counts, total)
+    _count, archive = codes_service.codes_with_letters(
+        db.session, survey, counts, current_app.config["PUBLIC_BASE_URL"], g.user.email)
+    job = _keep_letters(survey, counts, total, archive)
+    # Redirected, so that the page shows the new codes and a reload makes none again.
+    return redirect(url_for("survey_admin.codes", slug=slug, ready=job.id), 303)
+
+
+def _keep_letters(survey: Survey, counts: dict[str, int], total: int,
+                  archive: bytes) -> BackgroundJob:
+    """The ZIP made in the request, kept like a finished letter job: the codes page
+    hands it out once (it starts the download itself) and it is deleted after that, at
+    the latest after LETTERS_RETENTION_MINUTES. No start time: it is no measure of how
+    long a worker takes."""
+    now = utc_now()
+    job = BackgroundJob(id=secrets.token_hex(16), user_id=g.user.id, survey_id=survey.id,
+                        kind="letters", state="done", message="",
+                        parameters={"counts": counts, "units": total, "in_request": True},
+                        file_name=f"{survey.slug}-codes.zip", output=archive,
+                        finished_at=now,
+                        expires_at=now + jobs.retention(current_app).of("letters"))
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def _codes_page(survey: Survey, errors: dict | None = None) -> str:
+    """Codes per district, the batches made so far, this account's letters, the form."""
+    letters = [job for job in jobs.user_jobs(db.session, g.user, survey)
+               if job.kind == "letters"]
+    ready = next((job for job in letters if job.id == request.args.get("ready")
+                  and job.state == "done" and not job.message), None)
+    return render_template("backoffice/codes.html", survey=survey, errors=errors or {},
+                           districts=code_batches.district_counts(db.session, survey),
+                           batches=code_batches.batches(db.session, survey),
+                           letters=letters, ready=ready, duration=jobs.duration_text,
+                           retention=jobs.retention(current_app).of("letters"))
 
 
 def _queue_letters(survey: Survey, counts: dict[str, int], total: int):
@@ -209,20 +295,29 @@ def _submit(survey: Survey, kind: str, parameters: dict, detail: str):
     return redirect(url_for("survey_admin.job_status", slug=survey.slug, job_id=job.id))
 
 
-def _requested_counts(survey: Survey) -> dict[str, int]:
-    """Counts per district from the uploaded CSV, else from the form fields."""
+def _requested_counts(survey: Survey) -> tuple[dict[str, int], dict]:
+    """Counts per district from the uploaded CSV, else from the form fields; and the
+    problems, per field."""
     upload = uploaded("counts_csv")
     if upload is not None:
-        return codes_service.parse_counts(*upload)
-    counts = {}
+        try:
+            return codes_service.parse_counts(*upload), {}
+        except TableError as error:
+            return {}, {"counts_csv": [str(problem) for problem in error.problems]}
+    counts, errors = {}, {}
     for district in survey.municipality.districts:
-        text = request.form.get(f"count_{district.code}", "").strip()
-        if text:
-            if not re.fullmatch(r"[0-9]{1,6}", text):
-                raise codes_service.CodesError(f"Anzahl für {district.name}: '{text}' ist "
-                                               "keine ganze Zahl.")
+        name = f"count_{district.code}"
+        text = request.form.get(name, "").strip()
+        if not text:
+            continue
+        if re.fullmatch(r"[0-9]{1,6}", text):
             counts[district.code] = int(text)
-    return {code: count for code, count in counts.items() if count}
+        else:
+            errors[name] = f"„{text[:40]}“ ist keine ganze Zahl."
+    if not errors and not any(counts.values()):
+        errors["counts"] = ("Bitte für mindestens einen Stadtteil eine Anzahl eintragen, oder "
+                            "eine CSV-Datei wählen.")
+    return {code: count for code, count in counts.items() if count}, errors
 
 
 @bp.get("/<slug>/export")

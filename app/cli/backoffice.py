@@ -18,6 +18,7 @@ from .. import audit
 from ..auth.service import AccountError, create_user
 from ..backoffice import codes as codes_service
 from ..backoffice import responses_io
+from ..backoffice.display import ACCESS_WORDS, status_text
 from ..backoffice.districts import import_districts
 from ..backoffice.tabular import TableError
 from ..extensions import db
@@ -133,10 +134,10 @@ def surveys_create(municipality: str, slug: str, questionnaire: str, access: str
         fail("Fragebogen fehlerhaft:\n" + "\n".join(error.lines()))
     except SetupError as error:
         fail(str(error))
-    audit.record(db.session, "survey_created", f"{slug} ({access})", user_email=CLI_ACTOR,
-                 municipality_id=target.id)
+    audit.record(db.session, "survey_created", f"{slug} ({ACCESS_WORDS[access]})",
+                 user_email=CLI_ACTOR, municipality_id=target.id)
     db.session.commit()
-    click.echo(f"Befragung '{slug}' angelegt (Entwurf, Zugang {access}).")
+    click.echo(f"Befragung '{slug}' angelegt (Entwurf, Zugang: {ACCESS_WORDS[access]}).")
 
 
 def _change_status(slug: str, status: str) -> None:
@@ -145,7 +146,7 @@ def _change_status(slug: str, status: str) -> None:
         change_survey_status(db.session, survey, status, CLI_ACTOR)
     except SetupError as error:
         fail(str(error))
-    click.echo(f"Befragung '{slug}' ist jetzt {status}.")
+    click.echo(f"Befragung '{slug}' ist jetzt {status_text(survey)}.")
 
 
 @surveys_group.command("open")
