@@ -72,7 +72,9 @@ def test_weights_in_excel_and_spss(app, runner, demo, tmp_path):
     for out, file_format in ((xlsx, "xlsx"), (sav, "sav")):
         assert runner.invoke(args=["responses", "export", "kassel-2026", "--format",
                                    file_format, "--weights", str(out)]).exit_code == 0
-    sheet = list(load_workbook(xlsx, read_only=True)["Antworten"].iter_rows(values_only=True))
+    workbook = load_workbook(xlsx, read_only=True)  # read-only keeps the file open until closed
+    sheet = list(workbook["Antworten"].iter_rows(values_only=True))
+    workbook.close()
     header = sheet[0]
     excel = [dict(zip(header, ["" if v is None else str(v) for v in row])) for row in sheet[1:]]
     assert unsafe_share(excel, "11") == pytest.approx(published(app, "11"), rel=1e-12)
