@@ -78,3 +78,20 @@ def survey(app: Flask) -> Survey:
     with app.app_context():
         load_demo(db.session, responses=0)
         return db.session.query(Survey).filter_by(slug="kassel-2026").one()
+
+
+@pytest.fixture
+def make_codes(app: Flask, survey: Survey):
+    """``make_codes(n)``: the demo survey taken to invitation codes, and ``n`` new codes
+    for its first district, in plain text."""
+    from app.survey.service import new_codes
+
+    def make(count: int) -> list[str]:
+        with app.app_context():
+            coded = db.session.get(Survey, survey.id)
+            coded.access_mode = "codes"
+            district = coded.municipality.districts[0]
+            plain = new_codes(db.session, coded, count, district_id=district.id)
+            db.session.commit()
+            return plain
+    return make

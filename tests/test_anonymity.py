@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from app.extensions import db
-from app.models import InvitationCode, Survey
+from app.models import InvitationCode
 from app.survey import service
 from app.survey.used_codes import used_numbers
 
@@ -48,14 +48,8 @@ def answer_until_last_page(resident: Resident, code: str, years: int) -> None:
 
 
 @pytest.fixture
-def coded_survey(app, survey) -> tuple[int, list[str]]:
-    with app.app_context():
-        coded = db.session.get(Survey, survey.id)
-        coded.access_mode = "codes"
-        district = coded.municipality.districts[0]
-        plain = service.new_codes(db.session, coded, CODES, district_id=district.id)
-        db.session.commit()
-        return coded.id, plain
+def coded_survey(survey, make_codes) -> tuple[int, list[str]]:
+    return survey.id, make_codes(CODES)
 
 
 def test_no_column_stamp_or_order_pairs_a_response_with_its_code(app, coded_survey,

@@ -14,14 +14,8 @@ from .resident import STANDARD_ANSWERS, Resident, is_checked
 
 
 @pytest.fixture
-def codes(app, survey) -> list[str]:
-    with app.app_context():
-        coded = db.session.get(Survey, survey.id)
-        coded.access_mode = "codes"
-        district = coded.municipality.districts[0]
-        plain = service.new_codes(db.session, coded, 3, district_id=district.id)
-        db.session.commit()
-        return plain
+def codes(make_codes) -> list[str]:
+    return make_codes(3)
 
 
 def test_codes_are_unguessable_unambiguous_and_stored_hashed(app, codes):

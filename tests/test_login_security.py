@@ -14,8 +14,7 @@ from app import create_app
 from app.auth import service
 from app.config import ConfigError, load_config
 from app.extensions import db
-from app.models import Survey, User, as_utc, utc_now
-from app.survey import service as survey_service
+from app.models import User, as_utc, utc_now
 
 from .resident import STANDARD_ANSWERS, Resident, csrf_token
 from .staff import PASSWORD, form_token, login, make_users
@@ -85,14 +84,8 @@ def check_password(app, email: str, password: str) -> bool:
 
 
 @pytest.fixture
-def codes(app, survey) -> list[str]:
-    with app.app_context():
-        coded = db.session.get(Survey, survey.id)
-        coded.access_mode = "codes"
-        district = coded.municipality.districts[0]
-        plain = survey_service.new_codes(db.session, coded, 2, district_id=district.id)
-        db.session.commit()
-        return plain
+def codes(make_codes) -> list[str]:
+    return make_codes(2)
 
 
 def test_code_entry_is_limited_per_address_and_per_code(app, codes):

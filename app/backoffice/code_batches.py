@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent, District, InvitationCode, Survey
+from ..models import AuditEvent, InvitationCode, Survey
 
 
 @dataclass(frozen=True)
