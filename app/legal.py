@@ -15,6 +15,8 @@ from typing import Any
 from limits import parse_many
 from markupsafe import Markup, escape
 
+from reports.formatting import number
+
 # Field -> (longest text, one line only). The letter is one page: its contact and paper
 # texts are short enough to fit, with the longest name, even together.
 LIMITS: dict[str, tuple[int, bool]] = {
@@ -97,8 +99,8 @@ def check(form: Any, names: tuple[str, ...]) -> tuple[dict[str, str | None], dic
         text = clean(form.get(name, ""))
         values[name] = text or None
         if len(text) > longest:
-            errors[name] = (f"{LABELS[name]}: {_number(len(text))} Zeichen, erlaubt sind "
-                            f"höchstens {_number(longest)}.")
+            errors[name] = (f"{LABELS[name]}: {number(len(text))} Zeichen, erlaubt sind "
+                            f"höchstens {number(longest)}.")
         elif one_line and "\n" in text:
             errors[name] = f"{LABELS[name]}: bitte nur eine Zeile."
         elif name == "contact_phone" and text and not _PHONE.fullmatch(text):
@@ -108,10 +110,6 @@ def check(form: Any, names: tuple[str, ...]) -> tuple[dict[str, str | None], dic
             errors[name] = ("E-Mail: das ist keine E-Mail-Adresse (Beispiel: "
                             "befragung@stadt.example).")
     return values, errors
-
-
-def _number(count: int) -> str:
-    return f"{count:,}".replace(",", ".")  # German: 50.000
 
 
 def warnings(texts: ResidentTexts) -> list[str]:

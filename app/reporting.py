@@ -19,9 +19,9 @@ from .survey.service import SurveyContext, context_of
 GENDER_LABELS = {"f": "weiblich", "m": "männlich", "d": "divers"}
 
 
-def indicator_labels(context: SurveyContext) -> dict[str, str]:
+def indicator_labels(context: SurveyContext, specs: list | None = None) -> dict[str, str]:
     """Indicator -> its full label: what the figure counts, then the item."""
-    return {spec.name: spec.title for spec in indicator_specs(context.questionnaire)}
+    return {spec.name: spec.title for spec in specs or indicator_specs(context.questionnaire)}
 
 
 def _structure(frame: pd.DataFrame, population: pd.DataFrame) -> list[StructureRow]:
@@ -83,8 +83,9 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
     rows, total = progress(session, survey)
     residents = population.groupby("district")["population"].sum()
     # Paper questionnaires carry the day they were keyed in: the fieldwork is the online one.
-    first, last = session.execute(
-        select(func.min(Response.completed_on), func.max(Response.completed_on))
+    first, last, synthetic = session.execute(
+        select(func.min(Response.completed_on), func.max(Response.completed_on),
+               func.count().filter(Response.source == "synthetic"))
         .where(Response.survey_id == survey.id, Response.source != "paper")).one()
     min_n = survey.municipality.min_n
     specs = indicator_specs(context.questionnaire)
@@ -94,7 +95,7 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
         municipality=survey.municipality.name, survey_title=survey.title,
         fieldwork_start=first, fieldwork_end=last, generated_on=today(), min_n=min_n,
         responses=len(frame), paper_responses=total.paper, indicators=result.table,
-        labels={spec.name: spec.title for spec in specs},
+        labels=indicator_labels(context, specs),
         items={spec.name: spec.label for spec in specs},
         measures={spec.name: spec.measure for spec in specs},
         districts=[DistrictFacts(row.code, row.name, int(residents.get(row.code, 0)),
@@ -105,7 +106,6 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
                         (result.weighting.districts.items() if result.weighting else [])},
         weighting_notes=summarise_notes(result.notes), places=places,
         geojson=survey.municipality.geojson, weighted=result.weighting is not None,
-        synthetic=bool(session.scalar(select(func.count()).select_from(Response).where(
-            Response.survey_id == survey.id, Response.source == "synthetic"))))
+        synthetic=bool(synthetic))
     data.changes, data.previous_title = wave_changes(session, survey, result.table, population)
     return data

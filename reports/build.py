@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.indicators import HEADLINE
+
 from . import charts
 from .formatting import interval, number, percent, period
 from .model import CITY, DIMENSIONS, ReportData
@@ -19,7 +21,6 @@ from .templating import environment
 
 FLAG_TEXT = {"higher": "höher als im Rest der Stadt", "lower": "niedriger als im Rest der Stadt",
              "": "kein gesicherter Unterschied"}
-ARROWS = {"higher": "▲", "lower": "▼", "": ""}
 GROUP_LABELS = {"gender=f": "Frauen", "gender=m": "Männer", "gender=d": "divers",
                 "age_group=14-17": "14–17 Jahre", "age_group=18-29": "18–29 Jahre",
                 "age_group=30-44": "30–44 Jahre", "age_group=45-59": "45–59 Jahre",
@@ -148,7 +149,7 @@ def district_table(data: ReportData, names: list[str], measure: str | None) -> d
         cells = []
         for name in names:
             cell = figure(data, district.code, name)
-            cells.append({"text": cell.estimate, "arrow": ARROWS.get(cell.direction, ""),
+            cells.append({"text": cell.estimate, "arrow": charts.FLAG_MARK[cell.direction],
                           "suppressed": cell.suppressed})
         rows.append({"name": district.name, "cells": cells})
     return {"columns": columns, "rows": rows}
@@ -239,7 +240,7 @@ def city_context(data: ReportData, draw: ChartMaker) -> dict:
                          "figures": [figure(data, CITY, n, label=_row_label(data, n, measure))
                                      for n in names],
                          # Day and night have their own comparison chapter already.
-                         "districts": None if "unsafe_night" in names
+                         "districts": None if set(names) <= set(HEADLINE.values())
                          else district_table(data, names, measure)})
     annex = [{"name": d.name, "figures": [figure(data, d.code, n) for n in
                                           ("unsafe_night", "unsafe_day")]}

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
@@ -151,13 +152,17 @@ def test_min_n_is_set_per_municipality(app, runner, client, survey):
 DEEP = "[" * 10_000 + "]" * 10_000
 
 
-@pytest.mark.parametrize("change, expected", [
+# Questionnaires too big, with a YAML anchor, nested too deep: (change, message as printed).
+BAD_FILES = [
     (lambda text: text + "# " + "x" * 1_000_000 + "\n", ":0: file is larger than 1 MB"),
     (lambda text: text.replace("scales:\n  safety:", "scales:\n  safety: &safety", 1),
-     ":22: YAML-Anker &#39;&amp;safety&#39; ist nicht erlaubt"),
+     ":22: YAML-Anker '&safety' ist nicht erlaubt"),
     (lambda text: text.replace("pages:\n", f"x: {DEEP}\npages:\n", 1),
      ":75: Die Datei ist zu tief verschachtelt"),
-])
+]
+
+
+@pytest.mark.parametrize("change, expected", BAD_FILES)
 def test_uploaded_questionnaire_is_checked_like_a_file(app, client, survey, change, expected):
     text = change(STANDARD.read_text(encoding="utf-8"))
     make_users(app)
@@ -170,17 +175,11 @@ def test_uploaded_questionnaire_is_checked_like_a_file(app, client, survey, chan
     response = client.post("/backoffice/surveys/new/kassel", data=body,
                            content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 422
-    assert "eigener.yaml" + expected in response.get_data(as_text=True)
+    assert "eigener.yaml" + str(escape(expected)) in response.get_data(as_text=True)
     assert status_of(app, "kassel-2027") is None
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda text: text + "# " + "x" * 1_000_000 + "\n", ":0: file is larger than 1 MB"),
-    (lambda text: text.replace("scales:\n  safety:", "scales:\n  safety: &safety", 1),
-     ":22: YAML-Anker '&safety' ist nicht erlaubt"),
-    (lambda text: text.replace("pages:\n", f"x: {DEEP}\npages:\n", 1),
-     ":75: Die Datei ist zu tief verschachtelt"),
-])
+@pytest.mark.parametrize("change, expected", BAD_FILES)
 def test_surveys_create_refuses_big_aliased_or_deep_files(app, runner, survey, tmp_path, change,
                                                           expected):
     path = tmp_path / "eigener.yaml"

@@ -103,7 +103,7 @@ def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str) -
 
 
 def codes_with_letters(session: Session, survey: Survey, counts: dict[str, int],
-                       base_url: str, user_email: str | None) -> tuple[int, bytes]:
+                       base_url: str, user_email: str | None) -> bytes:
     """New codes per district and the ZIP with their letters and the mail merge: (number
     of codes, ZIP). Commits.
 
@@ -118,7 +118,7 @@ def codes_with_letters(session: Session, survey: Survey, counts: dict[str, int],
                  user_email=user_email, municipality_id=survey.municipality_id)
     session.commit()
     try:
-        return len(generated), letters_zip(survey, generated, base_url)
+        return letters_zip(survey, generated, base_url)
     except Exception:
         discard(session, survey, generated, user_email)
         raise

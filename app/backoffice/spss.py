@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from questionnaires import Questionnaire
+from questionnaires.loader import MAX_MISSING_TEXT_BYTES
 from questionnaires.model import Variable
 
 # What SPSS keeps of a variable label and of a value label, in bytes (UTF-8).
 VARIABLE_LABEL_BYTES = 256
 VALUE_LABEL_BYTES = 120
-MISSING_TEXT_BYTES = 8  # SPSS declares a text value missing only up to 8 bytes
 SOURCE_LABELS = {"online": "online", "paper": "Papier", "synthetic": "synthetisch (Demo)"}
 META_LABELS = {
     "source": "Herkunft der Antwort",
@@ -75,7 +75,7 @@ def item_variable(variable: Variable, values: list, districts: dict[str, str]) -
     if variable.kind == "text":
         return SavVariable(strings, label, "nominal")
     missing = [str(variable.missing.value)] if variable.missing and len(
-        str(variable.missing.value).encode("utf-8")) <= MISSING_TEXT_BYTES else []
+        str(variable.missing.value).encode("utf-8")) <= MAX_MISSING_TEXT_BYTES else []
     return SavVariable(strings, label, "nominal",
                        value_labels={str(choice.value): choice.label.de for choice in choices},
                        missing=missing)

@@ -234,7 +234,7 @@ def codes(slug: str):
         return _codes_page(survey, errors), 422
     if total > current_app.config["LETTERS_IN_REQUEST_MAX"]:
         return _queue_letters(survey, counts, total)
-    _count, archive = codes_service.codes_with_letters(
+    archive = codes_service.codes_with_letters(
         db.session, survey, counts, current_app.config["PUBLIC_BASE_URL"], g.user.email)
     job = _keep_letters(survey, counts, total, archive)
     # Redirected, so that the page shows the new codes and a reload makes none again.

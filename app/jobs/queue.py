@@ -182,7 +182,7 @@ class InlineRunner:
         with app.app_context():
             while (job_id := store.next_queued(db.session)) is not None:
                 db.session.rollback()  # run() starts from a fresh transaction
-                perform(job_id)
+                run(app, job_id)  # the clean-up follows once, after the round
             store.clean_up(db.session, retention(app))
             expiry = store.next_expiry(db.session)
         if expiry is None:

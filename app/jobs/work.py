@@ -52,6 +52,6 @@ def _letters(session: Session, survey: Survey, job: BackgroundJob) -> tuple[str,
     """New codes and their letters (codes_with_letters: no codes remain if it fails)."""
     counts = {code: int(count) for code, count in job.parameters["counts"].items()}
     owner = session.get(User, job.user_id)
-    _count, content = codes_service.codes_with_letters(
+    content = codes_service.codes_with_letters(
         session, survey, counts, job.parameters["base_url"], owner.email if owner else None)
     return f"{survey.slug}-codes.zip", content

@@ -28,24 +28,27 @@ def numbers_set(bitmap: bytes) -> set[int]:
             if byte >> bit & 1}
 
 
+def _checked(bitmap: bytes, number: int) -> None:
+    if not 0 <= number < len(bitmap) * 8:  # as PostgreSQL refuses it
+        raise ValueError(f"bit {number} out of range")
+
+
 def _get_bit(bitmap: bytes | None, number: int) -> int | None:
     if bitmap is None or number is None:
         return None
-    if not 0 <= number < len(bitmap) * 8:
-        raise ValueError(f"bit {number} out of range")
-    return bitmap[number // 8] >> (number % 8) & 1
+    _checked(bitmap, number)
+    return int(is_set(bitmap, number))
 
 
 def _set_bit(bitmap: bytes | None, number: int, value: int) -> bytes | None:
+    """PostgreSQL's set_bit; the platform only ever sets bits (value 1)."""
     if bitmap is None or number is None:
         return None
-    if not 0 <= number < len(bitmap) * 8:
-        raise ValueError(f"bit {number} out of range")
+    _checked(bitmap, number)
+    if not value:
+        raise ValueError("bits of used codes are never cleared")
     changed = bytearray(bitmap)
-    if value:
-        changed[number // 8] |= 1 << (number % 8)
-    else:
-        changed[number // 8] &= ~(1 << (number % 8)) & 0xFF
+    changed[number // 8] |= 1 << (number % 8)
     return bytes(changed)
 
 
@@ -91,11 +94,14 @@ def reserve_numbers(session: Session, survey_id: int, count: int) -> int:
     return first
 
 
+def _bitmap(session: Session, survey_id: int) -> bytes:
+    bitmap = session.scalar(select(UsedCodes.bitmap).where(UsedCodes.survey_id == survey_id))
+    return bytes(bitmap) if bitmap is not None else b""
+
+
 def is_used(session: Session, code: InvitationCode) -> bool:
-    bitmap = session.scalar(select(UsedCodes.bitmap).where(UsedCodes.survey_id == code.survey_id))
-    return bitmap is not None and is_set(bytes(bitmap), code.number)
+    return is_set(_bitmap(session, code.survey_id), code.number)
 
 
 def used_numbers(session: Session, survey_id: int) -> set[int]:
-    bitmap = session.scalar(select(UsedCodes.bitmap).where(UsedCodes.survey_id == survey_id))
-    return numbers_set(bytes(bitmap)) if bitmap is not None else set()
+    return numbers_set(_bitmap(session, survey_id))

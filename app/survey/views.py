@@ -157,7 +157,8 @@ def begin(slug: str):
         draft = service.find_draft(db.drafts, context.survey, key)
     if draft is None or (code is not None and draft.code_id != code.id):
         # A new draft gets a new key: the visitor key of the start page never becomes one.
-        district = service.code_district(db.draft_engine, code.id) if code else None
+        district = (next((name for name, district_id in context.district_ids.items()
+                          if district_id == code.district_id), None) if code else None)
         draft = service.start_draft(db.draft_engine, context.survey, code,
                                     service.given_answers(context.questionnaire, district))
         if draft is None:
@@ -215,7 +216,8 @@ def _render_message(context: SurveyContext, message: str, status: int, draft=Non
 
 
 def _render_page(context: SurveyContext, draft, index: int, values: dict[str, list[str]],
-                 errors: dict | None = None, status: int = 200):
+                 errors: dict | None = None, status: int = 200,
+                 given: dict[str, str] | None = None):
     questionnaire = context.questionnaire
     visible = questionnaire.visible_page_indexes(draft.answers)
     position, total = service.progress(questionnaire, draft.answers, index)
@@ -223,7 +225,7 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     questions = page.visible_questions(draft.answers)
     is_last = not visible or index >= visible[-1]  # no visible page after this one
     lang = current_language()
-    given = _given(context, draft)
+    given = _given(context, draft) if given is None else given
     # A page not yet answered looks the same for everyone but its CSRF token, so its
     # HTML is kept per survey, districts, page, language, questions and progress.
     unanswered = not errors and not any(name in values for name in page.field_names()
@@ -317,7 +319,7 @@ def _take_page(context: SurveyContext, draft, index: int) -> Any:
     merged = service.merge_page_answers(questionnaire, draft, index, answers)
     if errors:
         values = {name: request.form.getlist(name) for name in request.form}
-        return _render_page(context, draft, index, values, errors, status=422)
+        return _render_page(context, draft, index, values, errors, status=422, given=given)
     following = service.next_page(questionnaire, merged, index)
     if following is not None:
         return _saved(context, draft, merged, _page_url(context.survey.slug, following),

@@ -12,8 +12,8 @@ from app.results import survey_indicators
 from app.survey.service import survey_context
 from reports.formatting import interval, number, percent
 
-from ..staff import PASSWORD, make_users
-from .conftest import DESKTOP, PHONE, new_page, screenshot
+from ..staff import make_users
+from .conftest import DESKTOP, PHONE, log_in, new_page, screenshot
 from .plotly_css import STYLESHEET, injected_rules, stylesheet_rules
 from .test_resident_in_browser import assert_accessible
 
@@ -33,14 +33,6 @@ CLIPPED_TABLES = """() => [...document.querySelectorAll(".table-wrap")]
   .map(wrap => ({table: wrap.innerText.slice(0, 60), width: wrap.scrollWidth,
                  shown: wrap.clientWidth, columns: [...wrap.querySelectorAll("thead th")]
                    .map(cell => Math.round(cell.getBoundingClientRect().width))}))"""
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
 
 
 def assert_charts_in_place(page: Page) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from ..staff import PASSWORD, make_users
-from .conftest import DESKTOP, new_page, screenshot
+from ..staff import make_users
+from .conftest import DESKTOP, log_in, new_page, screenshot
 from .test_resident_in_browser import assert_accessible
 
 
@@ -12,10 +12,7 @@ def test_staff_enter_the_contact_and_see_an_error_beside_the_field(app, survey, 
                                                                    live_server):
     make_users(app)
     page = new_page(browser, DESKTOP, live_server)
-    page.goto("/login")
-    page.get_by_label("E-Mail-Adresse").fill("staff@kassel.de")
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, "staff@kassel.de")
     page.goto("/backoffice/m/kassel")
     expect(page.get_by_text("Kein Impressum eingetragen.")).to_be_visible()
     assert_accessible(page)

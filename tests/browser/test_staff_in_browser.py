@@ -5,8 +5,8 @@ import zipfile
 
 from playwright.sync_api import expect
 
-from ..staff import PASSWORD, make_users
-from .conftest import DESKTOP, new_page, screenshot
+from ..staff import make_users
+from .conftest import DESKTOP, log_in, new_page, screenshot
 from .test_resident_in_browser import assert_accessible
 
 
@@ -14,11 +14,7 @@ def test_staff_set_up_a_wave_and_download_letters_and_data(app, survey, browser,
                                                           tmp_path):
     make_users(app)
     page = new_page(browser, DESKTOP, live_server)
-    page.goto("/backoffice/")
-    page.get_by_label("E-Mail-Adresse").fill("staff@kassel.de")
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
+    log_in(page, "staff@kassel.de")
     page.get_by_role("link", name="Stadt Kassel").click()
     population = tmp_path / "bevoelkerung.csv"
     population.write_text("district_code;gender;age_group;population\n01;f;18-29;700\n",
