@@ -80,6 +80,10 @@ def test_a_right_to_left_language_sets_dir_and_falls_back_to_german(
     # The switch names each language in itself and marks the direction it changes to.
     assert '<a class="language-switch" href="/s/kassel-2026?lang=de" lang="de"' in html
     assert 'hreflang="en" dir="ltr">English</a>' in html
+    # The legal texts exist in German and English: the German one, marked as such.
+    privacy = client.get("/s/kassel-2026/datenschutz").get_data(as_text=True)
+    assert '<p class="hint">Dieser Text liegt nur auf Deutsch vor.</p>' in privacy
+    assert '<div class="legal-text" lang="de" dir="ltr">' in privacy
     # Survey pages offer the questionnaire's languages (German and English here); other
     # pages every offered language.
     german = client.get("/s/gibt-es-nicht?lang=de").get_data(as_text=True)
