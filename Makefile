@@ -7,7 +7,7 @@ PORT ?= 5000
 # Job workers started beside gunicorn when REDIS_URL is set (see scripts/serve.sh).
 JOB_WORKERS ?= 2
 
-.PHONY: run test setup debian-packages venv bench
+.PHONY: run test setup debian-packages venv bench translations
 
 run: setup
 	$(BIN)/flask --app app db upgrade
@@ -20,6 +20,13 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/survey_load.py
+
+# Interface texts: extract them (babel.cfg), update every catalogue in app/translations and
+# compile it (the .mo files are committed: a fresh clone needs no step of its own).
+# `make translations NEW_LANGUAGES="fr"` starts a catalogue for a new language.
+NEW_LANGUAGES ?=
+translations: venv
+	$(BIN)/python -m app.translations $(NEW_LANGUAGES)
 
 setup: debian-packages venv
 

@@ -5,18 +5,19 @@ import math
 import time
 
 from flask import Flask, current_app, render_template
+from flask_babel import gettext, ngettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, limiter
-from .i18n import current_language, translate
+from .i18n import number, text_for
 
 MESSAGES = {400: "bad_request", 403: "forbidden", 404: "not_found", 413: "too_large"}
 
 
 def _page(message_key: str, status: int):
-    return render_template("error.html", message=translate(message_key)), status
+    return render_template("error.html", message=text_for(message_key)), status
 
 
 def handle_csrf_error(_error: CSRFError):
@@ -28,13 +29,6 @@ def handle_http_error(error: HTTPException):
     if key is None:
         return error
     return _page(key, error.code)
-
-
-TOO_MANY_ATTEMPTS = (
-    "Zu viele Versuche in kurzer Zeit. Bitte warten Sie {wait} und versuchen Sie es dann "
-    "noch einmal.",
-    "Too many attempts in a short time. Please wait {wait} and try again.")
-WAIT = {"de": ("eine Minute", "{n} Minuten"), "en": ("a minute", "{n} minutes")}
 
 
 def _minutes_to_wait() -> int:
@@ -50,10 +44,10 @@ def _minutes_to_wait() -> int:
 def handle_rate_limited(_error: RateLimitExceeded):
     """429 with the time to wait, in the visitor's language; never a stack trace."""
     minutes = _minutes_to_wait()
-    lang = current_language()
-    one, many = WAIT[lang]
-    wait = one if minutes == 1 else many.format(n=minutes)
-    message = TOO_MANY_ATTEMPTS[lang == "en"].format(wait=wait)
+    # TRANSLATORS: the number of minutes is %(minutes)s; the singular may use it too.
+    wait = ngettext("eine Minute", "%(minutes)s Minuten", minutes, minutes=number(minutes))
+    message = gettext("Zu viele Versuche in kurzer Zeit. Bitte warten Sie %(wait)s und "
+                      "versuchen Sie es dann noch einmal.", wait=wait)
     page = render_template("error.html", message=message)
     return page, 429, {"Retry-After": str(minutes * 60)}
 

@@ -30,6 +30,9 @@ LIMITS: dict[str, tuple[int, bool]] = {
     "contact_email": (80, True),
     "paper_questionnaire": (200, False),
 }
+# The languages of the legal texts (staff's own and the platform's defaults): data, not
+# interface texts, so they stay out of the gettext catalogues.
+TEXT_LANGUAGES = ("de", "en")
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "paper_questionnaire")
 LEGAL_FIELDS = ("imprint", "privacy_notice", "privacy_notice_en", "accessibility_statement",
                 "accessibility_statement_en")
@@ -165,11 +168,18 @@ def imprint(texts: ResidentTexts) -> Shown:
     return Shown(texts.imprint, "de")
 
 
+def _text_language(lang: str) -> str:
+    """The language a legal text is shown in: these long texts (staff's and the
+    defaults) exist in German and English only, not in every interface language."""
+    return lang if lang in TEXT_LANGUAGES else "de"
+
+
 def privacy_notice(texts: ResidentTexts, lang: str, municipality: str, min_n: int,
                    counter_minutes: int | None) -> Shown:
     """The municipality's privacy notice in ``lang`` (else its German one), else the
     default. ``counter_minutes``: how long a code entry's counter per address lives
     (None: code entries are not counted)."""
+    lang = _text_language(lang)
     own = texts.privacy_notice_en if lang == "en" else texts.privacy_notice
     if own:
         return Shown(own, lang)
@@ -180,6 +190,7 @@ def privacy_notice(texts: ResidentTexts, lang: str, municipality: str, min_n: in
 
 
 def accessibility_statement(texts: ResidentTexts, lang: str, municipality: str) -> Shown:
+    lang = _text_language(lang)
     own = texts.accessibility_statement_en if lang == "en" else texts.accessibility_statement
     if own:
         return Shown(own, lang)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as HttpResponse
 
 from .. import legal
 from ..extensions import csrf, db
-from ..i18n import current_language
+from ..i18n import LANGUAGES, current_language
 from ..ratelimits import code_entry_limits
 from . import service, visitor
 from .service import SurveyContext
@@ -24,7 +24,7 @@ csrf.exempt(bp)
 bp.add_app_template_filter(legal.to_html, "plain_text")
 
 CONTROL_FIELDS = {"csrf_token", "action"}
-LANGUAGE_ACTIONS = {"lang-de": "de", "lang-en": "en"}  # the page's language switch
+LANGUAGE_ACTIONS = {f"lang-{code}": code for code in LANGUAGES}  # the page's language switch
 # Cached HTML carries this mark where each response puts its own CSRF token.
 CSRF_MARK = "CSRF-TOKEN-PLACEHOLDER"
 
