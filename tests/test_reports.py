@@ -82,6 +82,13 @@ def test_city_report_figures_equal_the_indicator_table(app, demo, tmp_path):
     assert "effektiven Fallzahl" in text and "verschieden markiert" in text
     assert "ab 14 Jahren der Stadt Kassel" in text  # not "von Stadt Kassel"
     assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in text
+    # The weighting notes: the mean weights of all districts in one sentence, last.
+    *others, mean_weight = data.weighting_notes
+    count, sentence = mean_weight.split(" ", 1)
+    assert int(count) > 0 and sentence == ("Befragte ohne verwendbare Angabe zu Geschlecht oder "
+                                           "Alter erhielten das mittlere Gewicht ihres Stadtteils")
+    assert all(note.startswith("Stadtteil ") and "mittlere" not in note for note in others)
+    assert "Hinweise zur Gewichtung" in text
     assert "Inhalt" in text and "Seite 3 von" in text and pages >= 10
     assert "Rücklauf nach Stadtteil" in text and "Stichprobe und Bevölkerung" in text
     assert "Karte" in text and "keine Stadtteilgrenzen" not in text
