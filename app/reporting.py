@@ -13,7 +13,7 @@ from reports.model import DistrictFacts, Places, ReportData, StructureRow
 from reports.notes import report_notes
 
 from .backoffice.monitoring import progress
-from .models import Response, Survey, today
+from .models import Response, ResponseSource, Survey, today
 from .results import population_frame, responses_frame, survey_indicators
 from .survey.service import SurveyContext, context_of
 
@@ -75,8 +75,8 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
     # Paper questionnaires carry the day they were keyed in: the fieldwork is the online one.
     first, last, synthetic = session.execute(
         select(func.min(Response.completed_on), func.max(Response.completed_on),
-               func.count().filter(Response.source == "synthetic"))
-        .where(Response.survey_id == survey.id, Response.source != "paper")).one()
+               func.count().filter(Response.source == ResponseSource.SYNTHETIC))
+        .where(Response.survey_id == survey.id, Response.source != ResponseSource.PAPER)).one()
     min_n = survey.municipality.min_n
     specs = indicator_specs(context.questionnaire)
     places = [Places(p.district, p.answers, p.top_terms, p.suppressed)
