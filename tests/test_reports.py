@@ -109,6 +109,7 @@ def test_district_report_shows_the_district_against_the_city(app, demo, tmp_path
     text = " ".join(text_of(pdf, tmp_path).split())
     row, city = data.row("11", "unsafe_night"), data.row("_city", "unsafe_night")
     assert "Nord (Holland)" in text and "Auf einen Blick" in text
+    assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in text
     assert (f"{pct(row['estimate'])} Anteil „eher unsicher“ oder „sehr unsicher“: Wie "
             "sicher fühlen Sie sich nachts") in text
     assert f"Gesamtstadt {pct(city['estimate'])}" in text
@@ -136,6 +137,8 @@ def test_survey_without_responses_or_boundaries_gives_a_plain_pdf(app, survey, t
     assert "noch keine Antworten vor" in text and "keine Stadtteilgrenzen" in text
     district = " ".join(text_of(district_report(data, "06")[0], tmp_path, "d.pdf").split())
     assert "zu wenige Antworten vor" in district
+    # No synthetic answer, no demonstration banner.
+    assert "synthetisch" not in " ".join(text.split()) and "synthetisch" not in district
 
 
 def test_markup_and_very_long_free_text_print_as_text(app, survey, tmp_path):
