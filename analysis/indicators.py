@@ -17,6 +17,7 @@ from questionnaires.codebook import AGE_GROUPS, GENDERS
 
 from .disclosure import suppress
 from .frame import cell_keys, district_codes
+from .notes import Note
 from .uncertainty import comparison_flags, mean_interval, wilson_interval
 from .weighting import Weights, cell_counts, rake_counts
 
@@ -54,7 +55,7 @@ class IndicatorSpec:
 class IndicatorTable:
     table: pd.DataFrame  # the COLUMNS, one row per district x group x indicator
     weighting: Weights | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     min_n: int = 30
 
 

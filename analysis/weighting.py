@@ -8,8 +8,9 @@ Rules (see docs/analysis.md):
 - margins are gender and age group of the population table of the district;
 - an age group with residents but no respondent is joined with its neighbour; if
   sparse cells still keep the two margins from being met, the thinnest age group is
-  joined too (each step is recorded in the method notes); residents of a gender with
-  no respondent (often ``d``) are left out of both margins of that district (noted);
+  joined too (each step is recorded in the method notes, ``analysis.notes``); residents
+  of a gender with no respondent (often ``d``) are left out of both margins of that
+  district (noted);
 - respondents with a missing weighting variable, or a category the population table
   lacks (gender ``d``), get the mean weight of their district;
 - weights are scaled so that each district adds up to its population.
@@ -24,6 +25,7 @@ import pandas as pd
 from questionnaires.codebook import AGE_GROUPS, GENDERS
 
 from .frame import cell_keys, district_codes
+from .notes import Note, NoteKind
 
 TOLERANCE = 1e-10  # largest relative margin error accepted; the issue asks for 1e-6
 MAX_ITERATIONS = 1000
@@ -50,7 +52,7 @@ class Weights:
 
     weights: pd.Series
     districts: dict[str, DistrictWeighting]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass
@@ -60,7 +62,7 @@ class CellWeights:
 
     weights: np.ndarray  # shape (districts, G + 1, A + 1)
     districts: dict[str, DistrictWeighting]
-    notes: list[str]
+    notes: list[Note]
 
 
 def check_population(population: pd.DataFrame) -> None:
@@ -116,20 +118,22 @@ def _relative_error(current: np.ndarray, targets: np.ndarray) -> float:
     return float(np.max(np.abs(current - targets) / np.maximum(targets, 1e-300)))
 
 
-def _join(groups: list[list[int]], position: int, sizes: list[float]) -> tuple[list, str, str]:
-    """Join group ``position`` with its smaller neighbour; return groups and both names."""
+def _join(groups: list[list[int]], position: int, sizes: list[float]
+          ) -> tuple[list, tuple[str, ...], tuple[str, ...]]:
+    """Join group ``position`` with its smaller neighbour; return groups and both groups'
+    age groups."""
     neighbour = position + 1 if position + 1 < len(groups) else position - 1
     if 0 < position < len(groups) - 1 and sizes[position - 1] <= sizes[position + 1]:
         neighbour = position - 1
-    names = "+".join(AGE_GROUPS[i] for i in groups[position])
-    joined = "+".join(AGE_GROUPS[i] for i in groups[neighbour])
+    names = tuple(AGE_GROUPS[i] for i in groups[position])
+    joined = tuple(AGE_GROUPS[i] for i in groups[neighbour])
     low, high = sorted((position, neighbour))
     merged = sorted(groups[position] + groups[neighbour])
     return groups[:low] + [merged] + groups[high + 1:], names, joined
 
 
-def _collapse_empty_ages(age_targets: np.ndarray, age_counts: np.ndarray
-                         ) -> tuple[list[list[int]], list[str]]:
+def _collapse_empty_ages(district: str, age_targets: np.ndarray, age_counts: np.ndarray
+                         ) -> tuple[list[list[int]], list[Note]]:
     """Groups of age indexes such that every group with residents has respondents."""
     groups, notes = [[index] for index in range(A)], []
     while True:
@@ -140,11 +144,13 @@ def _collapse_empty_ages(age_targets: np.ndarray, age_counts: np.ndarray
         if len(groups) == 1:
             raise WeightingError("no respondent in any age group with residents")
         groups, names, joined = _join(groups, empty, [age_targets[g].sum() for g in groups])
-        notes.append(f"Altersgruppe {names} ohne Befragte, zusammengelegt mit {joined}")
+        notes.append(Note(NoteKind.EMPTY_AGE_GROUP, district, categories=names,
+                          joined_with=joined))
 
 
-def _rake_joined(counts: np.ndarray, gender_targets: np.ndarray, age_targets: np.ndarray,
-                 groups: list[list[int]], notes: list[str]) -> tuple[np.ndarray, int]:
+def _rake_joined(district: str, counts: np.ndarray, gender_targets: np.ndarray,
+                 age_targets: np.ndarray, groups: list[list[int]], notes: list[Note]
+                 ) -> tuple[np.ndarray, int]:
     """Rake with joined age groups, joining the thinnest further until the margins meet."""
     while True:
         join = np.zeros((A, len(groups)))
@@ -159,45 +165,43 @@ def _rake_joined(counts: np.ndarray, gender_targets: np.ndarray, age_targets: np
                                      "groups joined") from None
             sizes = [counts.sum(axis=0)[g].sum() for g in groups]
             groups, names, joined = _join(groups, int(np.argmin(sizes)), sizes)
-            notes.append(f"Altersgruppe {names} zu dünn besetzt für die Randverteilungen, "
-                         f"zusammengelegt mit {joined}")
+            notes.append(Note(NoteKind.SPARSE_AGE_GROUP, district, categories=names,
+                              joined_with=joined))
 
 
-def _weigh_district(population: np.ndarray, counts: np.ndarray
-                    ) -> tuple[np.ndarray, list[str], int]:
+def _weigh_district(district: str, population: np.ndarray, counts: np.ndarray
+                    ) -> tuple[np.ndarray, list[Note], int]:
     """Cell weights (G+1 x A+1) of one district from its population (G x A) and counts."""
     gender_targets, age_targets = population.sum(axis=1), population.sum(axis=0)
     total = population.sum()
     usable = np.outer(gender_targets > 0, age_targets > 0)
     eligible = np.where(usable, counts[:G, :A], 0.0)
     weights = np.zeros_like(counts, dtype=float)
-    notes: list[str] = []
+    notes: list[Note] = []
     if eligible.sum() == 0:
-        notes.append("keine Befragten mit Geschlecht und Altersgruppe: gleiche Gewichte")
+        notes.append(Note(NoteKind.EQUAL_WEIGHTS, district, int(counts.sum())))
         weights[:] = 1.0
         return weights * total / counts.sum(), notes, 0
     lacking = (gender_targets > 0) & (eligible.sum(axis=1) == 0)
     if lacking.any():
         # Residents of a gender nobody answered for are left out of both margins; the
         # final scaling still brings the district to its whole population.
-        left_out = int(population[lacking].sum())
-        notes.append(f"keine Befragten mit Geschlecht "
-                     f"{', '.join(GENDERS[i] for i in np.flatnonzero(lacking))}: diese "
-                     f"{left_out} Einwohner bleiben bei den Randverteilungen außen vor")
+        notes.append(Note(NoteKind.GENDER_LEFT_OUT, district, int(population[lacking].sum()),
+                          tuple(GENDERS[i] for i in np.flatnonzero(lacking))))
         population = np.where(lacking[:, None], 0.0, population)
         gender_targets, age_targets = population.sum(axis=1), population.sum(axis=0)
         usable = np.outer(gender_targets > 0, age_targets > 0)
         eligible = np.where(usable, counts[:G, :A], 0.0)
-    groups, age_notes = _collapse_empty_ages(age_targets, eligible.sum(axis=0))
+    groups, age_notes = _collapse_empty_ages(district, age_targets, eligible.sum(axis=0))
     notes += age_notes
-    cell, iterations = _rake_joined(eligible, gender_targets, age_targets, groups, notes)
+    cell, iterations = _rake_joined(district, eligible, gender_targets, age_targets, groups,
+                                    notes)
     weights[:G, :A] = np.where(usable, cell, 0.0)
     unusable_n = counts.sum() - eligible.sum()
     if unusable_n:
         mean_weight = (weights[:G, :A] * eligible).sum() / eligible.sum()
         weights[~np.pad(usable, ((0, 1), (0, 1)))] = mean_weight
-        notes.append(f"{int(unusable_n)} Befragte ohne verwendbares Geschlecht oder Alter "
-                     "erhielten das mittlere Gewicht des Stadtteils")
+        notes.append(Note(NoteKind.MEAN_WEIGHT, district, int(unusable_n)))
     return weights * (total / (weights * counts).sum()), notes, iterations
 
 
@@ -207,7 +211,7 @@ def rake_counts(counts: np.ndarray, districts: list[str], population: pd.DataFra
     tables = population_arrays(population)
     weights = np.zeros_like(counts, dtype=float)
     quality: dict[str, DistrictWeighting] = {}
-    notes: list[str] = []
+    notes: list[Note] = []
     for index, district in enumerate(districts):
         n = counts[index].sum()
         if n == 0:
@@ -215,9 +219,9 @@ def rake_counts(counts: np.ndarray, districts: list[str], population: pd.DataFra
         table = tables.get(str(district))
         if table is None or table.sum() <= 0:
             raise WeightingError(f"population table has no residents for district '{district}'")
-        cell, district_notes, iterations = _weigh_district(table, counts[index])
+        cell, district_notes, iterations = _weigh_district(str(district), table, counts[index])
         weights[index] = cell
-        notes += [f"Stadtteil {district}: {note}" for note in district_notes]
+        notes += district_notes
         total, squares = (cell * counts[index]).sum(), (cell ** 2 * counts[index]).sum()
         n_eff = total * total / squares
         quality[str(district)] = DistrictWeighting(str(district), int(n), float(total),

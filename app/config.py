@@ -1,6 +1,7 @@
 """Configuration from the environment, with safe defaults for a single machine."""
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -69,22 +70,29 @@ RATE_LIMITS = {
 }
 
 
-def _whole_number(name: str, default: int) -> int:
+def env_number(name: str, default: float, *, whole: bool = False, above: float = 0,
+               below: float = math.inf) -> float:
+    """The number the environment variable ``name`` holds (``default`` when unset or
+    blank), strictly between ``above`` and ``below``; ``whole``: 0, 1, 2 ... only.
+    Anything else stops the start with a ConfigError that names the variable."""
     value = os.environ.get(name, "").strip() or str(default)
-    if not value.isdigit():
-        raise ConfigError(f"{name} must be a whole number of 0 or more, not '{value}'")
-    return int(value)
+    if whole:
+        if not value.isdigit():
+            raise ConfigError(f"{name} must be a whole number of 0 or more, not '{value}'")
+        return int(value)
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not above < number < below:
+        bounds = f"greater than {above:g}" + (f" and less than {below:g}" if below < math.inf
+                                               else "")
+        raise ConfigError(f"{name} must be a number {bounds}, not '{value}'")
+    return number
 
 
 def session_max_hours() -> float:
-    value = os.environ.get("SESSION_MAX_HOURS", "").strip() or "12"
-    try:
-        hours = float(value)
-    except ValueError:
-        hours = 0
-    if not 0 < hours < 10_000:
-        raise ConfigError(f"SESSION_MAX_HOURS must be a number of hours above 0, not '{value}'")
-    return hours
+    return env_number("SESSION_MAX_HOURS", 12, below=10_000)
 
 
 def rate_limit_config() -> dict[str, Any]:
@@ -112,37 +120,27 @@ def rate_limit_config() -> dict[str, Any]:
         # How many reverse proxies in front of the app append to X-Forwarded-For: the
         # address counted "per IP" is the one the outermost trusted proxy saw. 0: the
         # address of the connection itself (behind a proxy: the proxy, for everyone).
-        "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0),
+        "TRUSTED_PROXIES": env_number("TRUSTED_PROXIES", 0, whole=True),
         **limits,
     }
 
 
 def job_config() -> dict[str, Any]:
     """The job queue for reports and letter batches (see app/jobs/)."""
-    def number(name: str, default: float) -> float:
-        value = os.environ.get(name, "").strip() or str(default)
-        try:
-            parsed = float(value)
-        except ValueError:
-            parsed = -1
-        if parsed <= 0:
-            raise ConfigError(f"{name} must be a number greater than 0, not '{value}'")
-        return parsed
-
     return {
         # Redis for the job queue; unset: jobs run inside the web processes, one at a time
         # per process (a fresh machine with SQLite and no Redis).
         "REDIS_URL": os.environ.get("REDIS_URL", "").strip() or None,
         "JOB_QUEUE": os.environ.get("JOB_QUEUE", "").strip() or "sicherheit-jobs",
         # Finished reports are kept this long, then deleted with their job.
-        "JOB_RETENTION_HOURS": number("JOB_RETENTION_HOURS", 24),
+        "JOB_RETENTION_HOURS": env_number("JOB_RETENTION_HOURS", 24),
         # Letters carry the invitation codes in plain text: deleted once downloaded, at
         # the latest after this many minutes.
-        "LETTERS_RETENTION_MINUTES": number("LETTERS_RETENTION_MINUTES", 60),
+        "LETTERS_RETENTION_MINUTES": env_number("LETTERS_RETENTION_MINUTES", 60),
         # A job still running after this long is stopped (RQ) or given up as failed.
-        "JOB_TIMEOUT_MINUTES": number("JOB_TIMEOUT_MINUTES", 30),
+        "JOB_TIMEOUT_MINUTES": env_number("JOB_TIMEOUT_MINUTES", 30),
         # Up to this many codes the letters are made in the web request itself.
-        "LETTERS_IN_REQUEST_MAX": int(number("LETTERS_IN_REQUEST_MAX", 200)),
+        "LETTERS_IN_REQUEST_MAX": int(env_number("LETTERS_IN_REQUEST_MAX", 200)),
     }
 
 

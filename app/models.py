@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey,
-                        Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint,
-                        text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Enum,
+                        ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -24,6 +25,44 @@ def as_utc(moment: datetime) -> datetime:
 
 def today() -> date:
     return datetime.now(timezone.utc).date()
+
+
+class SurveyStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AccessMode(StrEnum):
+    OPEN = "open"  # a public link
+    CODES = "codes"  # invitation codes from letters
+
+
+class ResponseSource(StrEnum):
+    ONLINE = "online"
+    PAPER = "paper"  # keyed in from a paper questionnaire
+    SYNTHETIC = "synthetic"  # demo data
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # the programme office: every municipality
+    STAFF = "staff"  # one municipality's staff
+    POLICE = "police"  # reads the results of its municipalities
+
+
+def enum_column(enum: type[StrEnum], length: int) -> Enum:
+    """A VARCHAR(length) column type that loads its values back as members of ``enum``.
+
+    StrEnum members equal their strings, so code comparing with plain strings keeps
+    working; the stored values are the strings themselves (no native database enum, no
+    migration). The allowed values are the table's named CheckConstraint (``one_of``)."""
+    return Enum(enum, native_enum=False, create_constraint=False, length=length,
+                values_callable=lambda members: [member.value for member in members])
+
+
+def one_of(column: str, enum: type[StrEnum], name: str) -> CheckConstraint:
+    """The CHECK that ``column`` holds a value of ``enum``."""
+    return CheckConstraint(f"{column} IN ({', '.join(repr(str(m)) for m in enum)})", name=name)
 
 
 class Base(DeclarativeBase):
@@ -107,8 +146,10 @@ class Survey(Base):
     title: Mapped[str] = mapped_column(String(200))
     questionnaire_yaml: Mapped[str] = mapped_column(Text)
     questionnaire_file: Mapped[str] = mapped_column(String(200))
-    access_mode: Mapped[str] = mapped_column(String(8), default="open")
-    status: Mapped[str] = mapped_column(String(8), default="draft")
+    access_mode: Mapped[AccessMode] = mapped_column(enum_column(AccessMode, 8),
+                                                    default=AccessMode.OPEN)
+    status: Mapped[SurveyStatus] = mapped_column(enum_column(SurveyStatus, 8),
+                                                 default=SurveyStatus.DRAFT)
     opens_on: Mapped[date | None] = mapped_column(Date)
     closes_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
@@ -116,8 +157,8 @@ class Survey(Base):
     municipality: Mapped[Municipality] = relationship()
 
     __table_args__ = (
-        CheckConstraint("access_mode IN ('open', 'codes')", name="survey_access_mode"),
-        CheckConstraint("status IN ('draft', 'open', 'closed')", name="survey_status"),
+        one_of("access_mode", AccessMode, "survey_access_mode"),
+        one_of("status", SurveyStatus, "survey_status"),
     )
 
 
@@ -189,16 +230,17 @@ class Response(Base):
                                            index=True)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
     answers: Mapped[dict[str, Any]] = mapped_column(AnswerJSON)
-    source: Mapped[str] = mapped_column(String(12), default="online")
+    source: Mapped[ResponseSource] = mapped_column(enum_column(ResponseSource, 12),
+                                                   default=ResponseSource.ONLINE)
     completed_on: Mapped[date] = mapped_column(Date, default=today)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        CheckConstraint("source IN ('online', 'paper', 'synthetic')", name="response_source"),
+        one_of("source", ResponseSource, "response_source"),
     )
 
 
-ROLES = ("admin", "staff", "police")
+ROLES = tuple(Role)
 
 user_municipality = Table(
     "user_municipality", Base.metadata,
@@ -216,7 +258,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(8))
+    role: Mapped[Role] = mapped_column(enum_column(Role, 8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -228,7 +270,7 @@ class User(Base):
     municipalities: Mapped[list[Municipality]] = relationship(
         secondary=user_municipality, order_by="Municipality.name")
 
-    __table_args__ = (CheckConstraint("role IN ('admin', 'staff', 'police')", name="user_role"),)
+    __table_args__ = (one_of("role", Role, "user_role"),)
 
 
 class AuditEvent(Base):

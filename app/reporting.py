@@ -10,9 +10,10 @@ from analysis.indicators import indicator_specs
 from analysis.waves import compare_waves
 from questionnaires.codebook import AGE_GROUPS, GENDERS
 from reports.model import DistrictFacts, Places, ReportData, StructureRow
+from reports.notes import report_notes
 
 from .backoffice.monitoring import progress
-from .models import Response, Survey, today
+from .models import Response, ResponseSource, Survey, today
 from .results import population_frame, responses_frame, survey_indicators
 from .survey.service import SurveyContext, context_of
 
@@ -40,17 +41,6 @@ def _structure(frame: pd.DataFrame, population: pd.DataFrame) -> list[StructureR
                 sample_n / sample.sum() if sample.sum() else None,
                 population_n / residents.sum() if residents.sum() else None))
     return rows
-
-
-def summarise_notes(notes: list[str]) -> list[str]:
-    """One sentence for the mean weights of all districts, the rest as they are."""
-    mean_weight = [note for note in notes if "mittlere Gewicht" in note]
-    total = sum(int(note.split(": ", 1)[1].split(" ", 1)[0]) for note in mean_weight)
-    kept = [note for note in notes if note not in mean_weight]
-    if total:
-        kept.append(f"{total} Befragte ohne verwendbare Angabe zu Geschlecht oder Alter "
-                    "erhielten das mittlere Gewicht ihres Stadtteils")
-    return kept
 
 
 def previous_wave(session: Session, survey: Survey) -> Survey | None:
@@ -85,8 +75,8 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
     # Paper questionnaires carry the day they were keyed in: the fieldwork is the online one.
     first, last, synthetic = session.execute(
         select(func.min(Response.completed_on), func.max(Response.completed_on),
-               func.count().filter(Response.source == "synthetic"))
-        .where(Response.survey_id == survey.id, Response.source != "paper")).one()
+               func.count().filter(Response.source == ResponseSource.SYNTHETIC))
+        .where(Response.survey_id == survey.id, Response.source != ResponseSource.PAPER)).one()
     min_n = survey.municipality.min_n
     specs = indicator_specs(context.questionnaire)
     places = [Places(p.district, p.answers, p.top_terms, p.suppressed)
@@ -104,7 +94,7 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
         structure=_structure(frame, population),
         design_effects={code: w.design_effect for code, w in
                         (result.weighting.districts.items() if result.weighting else [])},
-        weighting_notes=summarise_notes(result.notes), places=places,
+        weighting_notes=report_notes(result.notes), places=places,
         geojson=survey.municipality.geojson, weighted=result.weighting is not None,
         synthetic=bool(synthetic))
     data.changes, data.previous_title = wave_changes(session, survey, result.table, population)

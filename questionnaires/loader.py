@@ -14,7 +14,7 @@ from typing import Any
 from .model import (MAX_DIGITS, META_COLUMNS, QUESTION_TYPES, AllCondition, AnyCondition,
                     Choice, Condition, DistrictChoice, FreeText, Integer, Matrix,
                     MultipleChoice, Page, Question, Questionnaire, SingleChoice, Text, Value,
-                    ValueCondition, Variable)
+                    ValueCondition, Variable, with_missing)
 from .yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml_with_lines
 
 FORMAT_VERSION = 1
@@ -268,14 +268,15 @@ class _Builder:
             if missing is not None:
                 lines.append(node["missing"].line_of("value"))
                 self.check_missing_value(missing.value, lines[-1], what)
-        self.check_distinct(choices + ([missing] if missing else []), lines, what)
+        every = with_missing(tuple(choices), missing)
+        self.check_distinct(list(every), lines, what)
         unfavourable = node.get("unfavourable", [])
         if not named and "unfavourable" in node:
             self.problem(node.line_of("unfavourable"), f"{what}: 'unfavourable' gibt es nur "
                          "bei einer benannten Skala unter 'scales:'; bitte die Optionen dort "
                          "als Skala anlegen und mit 'scale:' verwenden.")
             unfavourable = []
-        values = [choice.value for choice in choices] + ([missing.value] if missing else [])
+        values = [choice.value for choice in every]
         if not isinstance(unfavourable, list) or any(
                 isinstance(v, bool) or v not in values for v in unfavourable):
             self.problem(node.line_of("unfavourable"), f"{what}: 'unfavourable' must list"
@@ -539,8 +540,7 @@ def _possible(variable: Variable, value: Any) -> bool:
     if isinstance(value, bool):
         return False
     if variable.kind in ("single", "binary"):
-        return value in [choice.value for choice in variable.choices] + (
-            [variable.missing.value] if variable.missing else [])
+        return value in [choice.value for choice in variable.all_choices()]
     if variable.kind == "integer":
         return isinstance(value, int) and variable.minimum <= value <= variable.maximum
     return isinstance(value, str)  # text and district answers are texts

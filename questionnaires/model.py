@@ -80,6 +80,15 @@ class Variable:
     maximum: int | None = None
     max_length: int | None = None
 
+    def all_choices(self) -> tuple[Choice, ...]:
+        """Every value an answer can hold: the answer options, then the missing-value
+        option if there is one."""
+        return with_missing(self.choices, self.missing)
+
+
+def with_missing(choices: tuple[Choice, ...], missing: Choice | None) -> tuple[Choice, ...]:
+    return choices + ((missing,) if missing else ())
+
 
 # --- conditions -------------------------------------------------------------
 
@@ -190,7 +199,7 @@ class SingleChoice(Question):
     unfavourable: tuple[Value, ...] = ()
 
     def all_choices(self) -> tuple[Choice, ...]:
-        return self.choices + ((self.missing,) if self.missing else ())
+        return with_missing(self.choices, self.missing)
 
     def variables(self) -> list[Variable]:
         return [Variable(self.code, self.label, "single", self.choices, self.missing,
@@ -214,7 +223,7 @@ class Matrix(Question):
     unfavourable: tuple[Value, ...] = ()
 
     def all_choices(self) -> tuple[Choice, ...]:
-        return self.choices + ((self.missing,) if self.missing else ())
+        return with_missing(self.choices, self.missing)
 
     def variables(self) -> list[Variable]:
         return [Variable(code, label, "single", self.choices, self.missing, self.unfavourable)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.notes import Note, NoteKind
 from analysis.weighting import WeightingError, rake
 
 # Population of one district: gender margin f 60 / m 40, age margin 50 / 50.
@@ -75,7 +76,8 @@ def test_empty_age_group_is_collapsed_with_its_neighbour():
     frame = respondents([("B", "f", "18-29"), ("B", "m", "18-29"), ("B", "m", "18-29")])
     result = rake(frame, population)
     assert result.weights.sum() == pytest.approx(100)
-    assert "Altersgruppe 14-17 ohne Befragte, zusammengelegt mit 18-29" in result.notes[0]
+    assert result.notes == [Note(NoteKind.EMPTY_AGE_GROUP, "B", categories=("14-17",),
+                                 joined_with=("18-29",))]
     w = result.weights.to_numpy()
     assert w[0] == pytest.approx(50) and w[1:].sum() == pytest.approx(50)
 
@@ -87,7 +89,7 @@ def test_unusable_weighting_variables_get_the_mean_weight():
     w = result.weights.to_numpy()
     assert w.sum() == pytest.approx(100)
     assert w[4] == pytest.approx(w[:4].mean()) and w[5] == pytest.approx(w[:4].mean())
-    assert any("2 Befragte ohne verwendbares Geschlecht" in note for note in result.notes)
+    assert result.notes == [Note(NoteKind.MEAN_WEIGHT, "A", count=2)]
 
 
 @pytest.mark.parametrize("population, message", [
@@ -113,4 +115,23 @@ def test_a_gender_nobody_answered_for_keeps_the_gender_margin_of_the_others():
     # Without the d residents the margins are those of the hand-worked example, scaled.
     women, young = w[:3].sum(), w[[0, 1, 3]].sum()
     assert women / w.sum() == pytest.approx(60 / 100) and young / w.sum() == pytest.approx(0.5)
-    assert "Geschlecht d: diese 4 Einwohner bleiben" in result.notes[0]
+    assert result.notes == [Note(NoteKind.GENDER_LEFT_OUT, "A", count=4, categories=("d",))]
+
+
+def test_margins_out_of_reach_join_the_thinnest_age_group():
+    # One woman aged 18-29 and one man aged 30-44 cannot meet 60/40 and 50/50 at once.
+    result = rake(respondents([("A", "f", "18-29"), ("A", "m", "30-44")]), POPULATION)
+    assert result.weights.sum() == pytest.approx(100)
+    assert {(note.kind, note.district) for note in result.notes} == {
+        (NoteKind.SPARSE_AGE_GROUP, "A")}
+    # Joined step by step (the thinnest group first) until one age group is left.
+    assert result.notes[-1] == Note(NoteKind.SPARSE_AGE_GROUP, "A",
+                                    categories=("14-17", "18-29"),
+                                    joined_with=("30-44", "45-59", "60-74", "75+"))
+
+
+def test_no_respondent_with_gender_and_age_gives_equal_weights():
+    result = rake(respondents([("A", None, "18-29"), ("A", "f", None), ("A", "d", "30-44")]),
+                  POPULATION)
+    assert result.weights.to_numpy() == pytest.approx([100 / 3] * 3)
+    assert result.notes == [Note(NoteKind.EQUAL_WEIGHTS, "A", count=3)]

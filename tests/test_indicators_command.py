@@ -24,6 +24,12 @@ def test_indicator_csv_contract(runner, demo, tmp_path):
     out = tmp_path / "ind.csv"
     result = runner.invoke(args=["indicators", "kassel-2026", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    # The weighting's method notes, one German sentence each (the demo leaves some
+    # respondents without gender or age group).
+    notes = [line for line in result.output.splitlines() if line.startswith("Hinweis: ")]
+    assert notes and all(line.startswith("Hinweis: Stadtteil ") for line in notes)
+    assert any(line.endswith(" Befragte ohne verwendbares Geschlecht oder Alter erhielten das "
+                             "mittlere Gewicht des Stadtteils") for line in notes)
     rows = read(out)
     assert list(rows[0]) == COLUMNS
     districts = {row["district"] for row in rows}

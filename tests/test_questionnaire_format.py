@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from questionnaires import QuestionnaireError, load_questionnaire_file, load_questionnaire_text
+from questionnaires.model import Text, Variable
 
 STANDARD = Path(__file__).resolve().parent.parent / "questionnaires" / "sicherheit-standard.yaml"
 
@@ -258,3 +259,11 @@ def test_a_condition_value_of_the_wrong_kind_for_a_text_is_refused():
                          "{code: a, type: text, max_length: 10,")
     assert problems_of(text) == [
         "q.yaml:17: item 'b': condition value 1 is not a possible answer of 'a'"]
+
+
+def test_a_variable_lists_its_missing_option_after_its_choices():
+    variables = load_questionnaire_file(STANDARD).variables
+    with_missing = next(v for v in variables.values() if v.missing)
+    assert with_missing.all_choices() == with_missing.choices + (with_missing.missing,)
+    without = Variable("x", Text("X"), "single", with_missing.choices)
+    assert without.all_choices() == with_missing.choices

@@ -82,6 +82,13 @@ def test_city_report_figures_equal_the_indicator_table(app, demo, tmp_path):
     assert "effektiven Fallzahl" in text and "verschieden markiert" in text
     assert "ab 14 Jahren der Stadt Kassel" in text  # not "von Stadt Kassel"
     assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in text
+    # The weighting notes: the mean weights of all districts in one sentence, last.
+    *others, mean_weight = data.weighting_notes
+    count, sentence = mean_weight.split(" ", 1)
+    assert int(count) > 0 and sentence == ("Befragte ohne verwendbare Angabe zu Geschlecht oder "
+                                           "Alter erhielten das mittlere Gewicht ihres Stadtteils")
+    assert all(note.startswith("Stadtteil ") and "mittlere" not in note for note in others)
+    assert "Hinweise zur Gewichtung" in text
     assert "Inhalt" in text and "Seite 3 von" in text and pages >= 10
     assert "Rücklauf nach Stadtteil" in text and "Stichprobe und Bevölkerung" in text
     assert "Karte" in text and "keine Stadtteilgrenzen" not in text
@@ -102,6 +109,7 @@ def test_district_report_shows_the_district_against_the_city(app, demo, tmp_path
     text = " ".join(text_of(pdf, tmp_path).split())
     row, city = data.row("11", "unsafe_night"), data.row("_city", "unsafe_night")
     assert "Nord (Holland)" in text and "Auf einen Blick" in text
+    assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in text
     assert (f"{pct(row['estimate'])} Anteil „eher unsicher“ oder „sehr unsicher“: Wie "
             "sicher fühlen Sie sich nachts") in text
     assert f"Gesamtstadt {pct(city['estimate'])}" in text
@@ -129,6 +137,8 @@ def test_survey_without_responses_or_boundaries_gives_a_plain_pdf(app, survey, t
     assert "noch keine Antworten vor" in text and "keine Stadtteilgrenzen" in text
     district = " ".join(text_of(district_report(data, "06")[0], tmp_path, "d.pdf").split())
     assert "zu wenige Antworten vor" in district
+    # No synthetic answer, no demonstration banner.
+    assert "synthetisch" not in " ".join(text.split()) and "synthetisch" not in district
 
 
 def test_markup_and_very_long_free_text_print_as_text(app, survey, tmp_path):

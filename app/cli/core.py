@@ -99,6 +99,7 @@ def indicators_command(survey: str, out: str, unweighted: bool, min_n: int | Non
     """Write the indicator table of SURVEY (district, group, indicator, estimate, ...)."""
     from analysis.indicators import AnalysisError
     from analysis.weighting import WeightingError
+    from reports.notes import note_sentence
 
     from ..results import survey_indicators
     from ..survey.service import survey_context
@@ -118,7 +119,7 @@ def indicators_command(survey: str, out: str, unweighted: bool, min_n: int | Non
     click.echo(f"{out}: {len(result.table)} Zeilen, {shown} veröffentlicht, "
                f"{len(result.table) - shown} unterdrückt (min_n {result.min_n}).")
     for note in result.notes:
-        click.echo(f"Hinweis: {note}")
+        click.echo(f"Hinweis: {note_sentence(note)}")
 
 
 def write_indicator_csv(table, path: str) -> None:
@@ -145,6 +146,7 @@ def report_command(survey: str, out: str, district: str | None, pack: bool) -> N
 
     from analysis.indicators import AnalysisError
     from analysis.weighting import WeightingError
+    from reports.notes import note_sentence
     from reports.build import city_report, district_report, report_pack
     from reports.svg import ChartExportError
 

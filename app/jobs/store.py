@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import ACTIVE_JOB_STATES, BackgroundJob, Survey, User, as_utc, utc_now
+from ..models import ACTIVE_JOB_STATES, BackgroundJob, Role, Survey, User, as_utc, utc_now
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 # Seconds per unit (one report; one letter) until a job of the kind has run here once.
@@ -72,7 +72,7 @@ def owned_job(session: Session, job_id: str, user: User, survey: Survey
     job = session.get(BackgroundJob, job_id)
     if job is None or job.user_id != user.id or job.survey_id != survey.id:
         return None
-    if user.role == "police" and job.parameters.get("free_text", True):
+    if user.role == Role.POLICE and job.parameters.get("free_text", True):
         return None  # a report with single free-text answers is never for the police
     if job.expires_at is not None and as_utc(job.expires_at) <= utc_now():
         return None

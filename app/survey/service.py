@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from questionnaires import Questionnaire, load_questionnaire_text
 
 from ..legal import ResidentTexts
-from ..models import (District, InvitationCode, Response, ResponseDraft, Survey, as_utc, today,
-                      utc_now)
+from ..models import (AccessMode, District, InvitationCode, Response, ResponseDraft,
+                      ResponseSource, Survey, SurveyStatus, as_utc, today, utc_now)
 from . import used_codes
 from .draft_store import Draft, DraftStore
 
@@ -46,8 +46,8 @@ class SurveyInfo:
     title: str
     municipality_id: int
     municipality: MunicipalityInfo
-    access_mode: str
-    status: str
+    access_mode: AccessMode
+    status: SurveyStatus
     opens_on: date | None
     closes_on: date | None
 
@@ -97,9 +97,9 @@ def survey_snapshot(session: Session, slug: str) -> SurveyContext | None:
 def availability(survey: Survey | SurveyInfo, on: date | None = None) -> str:
     """'open', 'not_open' (draft or before its opening date) or 'closed'."""
     on = on or today()
-    if survey.status == "closed" or (survey.closes_on and on > survey.closes_on):
+    if survey.status == SurveyStatus.CLOSED or (survey.closes_on and on > survey.closes_on):
         return "closed"
-    if survey.status != "open" or (survey.opens_on and on < survey.opens_on):
+    if survey.status != SurveyStatus.OPEN or (survey.opens_on and on < survey.opens_on):
         return "not_open"
     return "open"
 
@@ -369,7 +369,7 @@ def complete(engine: Engine, context: SurveyContext, draft: Draft) -> bool:
     started = as_utc(draft.started_at)
     response = {"survey_id": context.survey.id, "answers": answers,
                 "district_id": context.district_ids.get(answers.get("district")),
-                "source": "online", "completed_on": today(),
+                "source": ResponseSource.ONLINE, "completed_on": today(),
                 "duration_minutes": max(0, round((utc_now() - started).total_seconds() / 60))}
     ending = {"draft_id": draft.id, "draft_revision": draft.revision}
     if engine.dialect.name == "postgresql":

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as HttpResponse
 from .. import legal
 from ..extensions import csrf, db
 from ..i18n import LANGUAGES, current_language
+from ..models import AccessMode, SurveyStatus
 from ..ratelimits import code_entry_limits
 from . import service, visitor
 from .service import SurveyContext
@@ -31,7 +32,7 @@ CSRF_MARK = "CSRF-TOKEN-PLACEHOLDER"
 
 def _context(slug: str) -> SurveyContext:
     context = cached_survey(slug)
-    if context is None or context.survey.status == "draft":
+    if context is None or context.survey.status == SurveyStatus.DRAFT:
         abort(404)
     return context
 
@@ -138,7 +139,7 @@ def begin(slug: str):
     if service.availability(context.survey) != "open":
         return _render_start(context, key, 403)
     code = None
-    if context.survey.access_mode == "codes":
+    if context.survey.access_mode == AccessMode.CODES:
         typed = request.form.get("code", "")[:40]
         code = service.find_code(db.session, context.survey, typed) if typed.strip() else None
         if code is None:
