@@ -98,6 +98,18 @@ class SharedDemo:
             self.built = fingerprint(connection)
             self.last_event = connection.scalar(select(func.max(AuditEvent.id))) or 0
 
+    @contextmanager
+    def reading(self) -> Iterator[Flask]:
+        """An app on the demo for a module's fixture; the demo is checked afterwards."""
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            app = new_app(self.url, self.instance_path, monkeypatch)
+        try:
+            yield app
+        finally:
+            close_app(app)
+        changes = self.changes()
+        assert not changes, f"a module fixture wrote to the shared demo database: {changes}"
+
     def changes(self) -> list[str]:
         """The tables that differ from the built demo, once the logins' own audit events
         are removed."""
