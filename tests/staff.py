@@ -2,8 +2,12 @@
 conftest.py use these; new tests should ask for the fixtures)."""
 from __future__ import annotations
 
+from functools import cache
+from unittest import mock
+
 from flask.testing import FlaskClient
 
+from app.auth import service
 from app.auth.service import create_user
 from app.extensions import db
 from app.municipal import add_districts, create_municipality, create_survey
@@ -23,9 +27,18 @@ ACCOUNT_OF_ROLE = {"admin": "admin@land.de", "staff": "staff@kassel.de",
                    "police": "police@kassel.de"}
 
 
+@cache
+def password_hash() -> str:
+    """PASSWORD hashed once per session: scrypt takes about a tenth of a second per
+    call by design, five accounts in each of dozens of tests add up."""
+    return service.hash_password(PASSWORD)
+
+
 def make_users(app) -> None:
     """Fulda (two districts, an open code survey) and the ACCOUNTS; Kassel must exist."""
-    with app.app_context():
+    hashed = password_hash()
+    with app.app_context(), mock.patch.object(service, "hash_password",
+                                              lambda _password: hashed):
         fulda = create_municipality(db.session, "fulda", "Stadt Fulda")
         add_districts(db.session, fulda, [("F1", "Innenstadt"), ("F2", "Aschenberg")])
         create_survey(db.session, fulda, "fulda-2026",

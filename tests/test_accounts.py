@@ -7,12 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, User
 
-from .staff import PASSWORD, form_token, login, make_users
-
-
-@pytest.fixture
-def accounts(app, survey):
-    make_users(app)
+from .staff import PASSWORD, form_token, login
 
 
 def test_staff_pages_need_a_login(client, accounts):
@@ -58,8 +53,8 @@ def test_login_never_redirects_to_another_site(client, accounts):
     assert response.headers["Location"] == "/backoffice/"
 
 
-def test_idle_session_expires(client, accounts):
-    login(client, "staff@kassel.de")
+def test_idle_session_expires(logged_in):
+    client = logged_in("staff")
     with client.session_transaction() as session:
         session["seen_at"] -= 31 * 60
     response = client.get("/backoffice/")
@@ -68,8 +63,8 @@ def test_idle_session_expires(client, accounts):
         as_text=True)
 
 
-def test_password_change(client, accounts):
-    login(client, "staff@kassel.de")
+def test_password_change(client, logged_in):
+    logged_in("staff")
     token = form_token(client, "/account/password")
     wrong = client.post("/account/password", data={"current": "falsch", "new": "x" * 12,
                                                    "repeat": "x" * 12, "csrf_token": token})
