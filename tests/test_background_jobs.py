@@ -93,6 +93,7 @@ def pdf_pages(content: bytes, tmp_path) -> int:
     return int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1])
 
 
+@pytest.mark.pdf
 def test_a_report_runs_on_the_queue_and_only_its_owner_gets_it(app, logged_in, redis_queue,
                                                                 runner):
     staff = logged_in("staff@fulda.de", app.test_client())
@@ -211,6 +212,7 @@ def test_expired_jobs_are_deleted_by_the_worker_and_at_the_next_request(app, log
     assert job_row(app, kept) is None
 
 
+@pytest.mark.pdf
 def test_700_letters_are_made_by_a_worker_and_handed_out_once(app, logged_in, redis_queue,
                                                                tmp_path):
     staff = logged_in("staff@fulda.de", app.test_client())
@@ -262,6 +264,7 @@ def test_a_failed_letter_batch_leaves_no_codes(app, logged_in, redis_queue, monk
         assert db.session.scalar(select(func.count()).select_from(InvitationCode)) == 0
 
 
+@pytest.mark.pdf
 def test_small_letter_batches_stay_in_the_request(app, logged_in, redis_queue):
     app.config["LETTERS_IN_REQUEST_MAX"] = 3
     staff = logged_in("staff@fulda.de", app.test_client())

@@ -81,6 +81,7 @@ def test_staff_of_another_municipality_gets_404_for_every_object(app, routes, lo
             assert response.status_code == 403, (endpoint, method)
 
 
+@pytest.mark.pdf
 def test_police_may_look_but_not_touch(app, routes, logged_in):
     client = logged_in("police")
     app.config["WTF_CSRF_ENABLED"] = False
@@ -97,6 +98,7 @@ def test_police_may_look_but_not_touch(app, routes, logged_in):
     assert looked_at >= 3
 
 
+@pytest.mark.pdf
 def test_police_never_see_raw_answers_or_free_text(app, routes, logged_in):
     from app.extensions import db
     from app.models import Response, Survey
