@@ -61,6 +61,19 @@ def new_app(url: str, instance_path: Path, monkeypatch: pytest.MonkeyPatch) -> F
     return create_app({"TESTING": True}, instance_path=str(instance_path))
 
 
+@contextmanager
+def app_on_new_database(directory: Path, name: str) -> Iterator[Flask]:
+    """An app on a new database of its own: for a module's fixture that builds its data
+    once for several focused tests."""
+    with new_database(directory, name) as url:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            app = new_app(url, directory / "instance", monkeypatch)
+        try:
+            yield app
+        finally:
+            close_app(app)
+
+
 def close_app(app: Flask) -> None:
     app.extensions["draft_store"].close()
     app.extensions["draft_engine"].dispose()

@@ -63,16 +63,21 @@ def test_idle_session_expires(logged_in):
         as_text=True)
 
 
-def test_password_change(client, logged_in):
+@pytest.mark.parametrize("current, new, message", [
+    ("falsch", "x" * 12, "bisherige Passwort stimmt nicht"),
+    (PASSWORD, "kurz", "mindestens 12 Zeichen"),
+], ids=["wrong-current-password", "too-short"])
+def test_a_refused_password_change_says_why(logged_in, current, new, message):
+    client = logged_in("staff")
+    refused = client.post("/account/password", data={
+        "current": current, "new": new, "repeat": new,
+        "csrf_token": form_token(client, "/account/password")})
+    assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+
+
+def test_a_changed_password_replaces_the_old_one(client, logged_in):
     logged_in("staff")
     token = form_token(client, "/account/password")
-    wrong = client.post("/account/password", data={"current": "falsch", "new": "x" * 12,
-                                                   "repeat": "x" * 12, "csrf_token": token})
-    assert wrong.status_code == 422 and "bisherige Passwort stimmt nicht" in wrong.get_data(
-        as_text=True)
-    short = client.post("/account/password", data={"current": PASSWORD, "new": "kurz",
-                                                    "repeat": "kurz", "csrf_token": token})
-    assert short.status_code == 422 and "mindestens 12 Zeichen" in short.get_data(as_text=True)
     done = client.post("/account/password", data={"current": PASSWORD, "new": "neues-passwort!",
                                                    "repeat": "neues-passwort!",
                                                    "csrf_token": token})
