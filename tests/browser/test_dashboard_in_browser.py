@@ -109,8 +109,8 @@ def test_police_change_indicator_and_filter_and_see_chart_and_table_change(
 
 
 def test_dashboard_on_a_phone_and_bad_urls(app, accounts, browser, live_server):
-    # 800 responses: with the shared demo's 1500 the district table overflows a phone
-    # by a few pixels (four-digit counts), a layout problem reported, not yet fixed.
+    # 800 responses: with the shared demo's 1500, the district table is 5 px wider than
+    # the phone's screen (a layout problem, reported, not fixed here).
     with app.app_context():
         load_demo(db.session, responses=800)
     page = new_page(browser, PHONE, live_server)
