@@ -37,6 +37,7 @@ def pdf_tests_are_marked(request: pytest.FixtureRequest,
         yield
         return
     import kaleido
+    import reports.build
     import reports.pdf
 
     rendered: list[str] = []
@@ -49,6 +50,9 @@ def pdf_tests_are_marked(request: pytest.FixtureRequest,
 
     monkeypatch.setattr(reports.pdf, "HTML", noting("a PDF", reports.pdf.HTML))
     monkeypatch.setattr(kaleido, "calc_fig_sync", noting("a chart", kaleido.calc_fig_sync))
+    # A pack of reports renders in worker processes, out of sight of the two above.
+    monkeypatch.setattr(reports.build, "ProcessPoolExecutor",
+                        noting("a report pack", reports.build.ProcessPoolExecutor))
     yield
     assert not rendered, f"the test rendered {rendered[0]}: mark it @pytest.mark.pdf"
 

@@ -132,6 +132,7 @@ def test_a_report_runs_on_the_queue_and_only_its_owner_gets_it(app, logged_in, r
     assert "gemessen an der letzten fertigen Erstellung dieser Art" in page
 
 
+@pytest.mark.pdf
 def test_the_police_get_their_pack_from_the_database_not_from_a_folder(app, logged_in,
                                                                          redis_queue):
     police = logged_in("police@region.de", app.test_client())
