@@ -7,7 +7,7 @@ PORT ?= 5000
 # Job workers started beside gunicorn when REDIS_URL is set (see scripts/serve.sh).
 JOB_WORKERS ?= 2
 
-.PHONY: run test setup debian-packages venv bench translations
+.PHONY: run test test-fast setup debian-packages venv bench translations
 
 run: setup
 	$(BIN)/flask --app app db upgrade
@@ -17,6 +17,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Everything but the browser tests and the PDF and chart rendering (see pytest.ini).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not pdf"
 
 bench: setup
 	$(BIN)/python bench/survey_load.py

@@ -7,12 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, User
 
-from .staff import PASSWORD, form_token, login, make_users
-
-
-@pytest.fixture
-def accounts(app, survey):
-    make_users(app)
+from .staff import PASSWORD, form_token, login
 
 
 def test_staff_pages_need_a_login(client, accounts):
@@ -58,8 +53,8 @@ def test_login_never_redirects_to_another_site(client, accounts):
     assert response.headers["Location"] == "/backoffice/"
 
 
-def test_idle_session_expires(client, accounts):
-    login(client, "staff@kassel.de")
+def test_idle_session_expires(logged_in):
+    client = logged_in("staff")
     with client.session_transaction() as session:
         session["seen_at"] -= 31 * 60
     response = client.get("/backoffice/")
@@ -68,16 +63,21 @@ def test_idle_session_expires(client, accounts):
         as_text=True)
 
 
-def test_password_change(client, accounts):
-    login(client, "staff@kassel.de")
+@pytest.mark.parametrize("current, new, message", [
+    ("falsch", "x" * 12, "bisherige Passwort stimmt nicht"),
+    (PASSWORD, "kurz", "mindestens 12 Zeichen"),
+], ids=["wrong-current-password", "too-short"])
+def test_a_refused_password_change_says_why(logged_in, current, new, message):
+    client = logged_in("staff")
+    refused = client.post("/account/password", data={
+        "current": current, "new": new, "repeat": new,
+        "csrf_token": form_token(client, "/account/password")})
+    assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+
+
+def test_a_changed_password_replaces_the_old_one(client, logged_in):
+    logged_in("staff")
     token = form_token(client, "/account/password")
-    wrong = client.post("/account/password", data={"current": "falsch", "new": "x" * 12,
-                                                   "repeat": "x" * 12, "csrf_token": token})
-    assert wrong.status_code == 422 and "bisherige Passwort stimmt nicht" in wrong.get_data(
-        as_text=True)
-    short = client.post("/account/password", data={"current": PASSWORD, "new": "kurz",
-                                                    "repeat": "kurz", "csrf_token": token})
-    assert short.status_code == 422 and "mindestens 12 Zeichen" in short.get_data(as_text=True)
     done = client.post("/account/password", data={"current": PASSWORD, "new": "neues-passwort!",
                                                    "repeat": "neues-passwort!",
                                                    "csrf_token": token})

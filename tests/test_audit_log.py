@@ -12,7 +12,7 @@ from app.audit import ACTION_NAMES
 from app.extensions import db
 from app.models import AuditEvent, Municipality
 
-from .staff import login, make_users
+from .staff import login
 
 APP = Path(__file__).resolve().parent.parent / "app"
 LOG = "/backoffice/m/kassel/audit"
@@ -59,9 +59,8 @@ def error_at(page: str, field: str) -> str:
 
 
 @pytest.fixture
-def events(app, survey):
+def events(app, accounts):
     """Events of Kassel at known UTC times, around midnight of summer and winter time."""
-    make_users(app)
     with app.app_context():
         kassel = db.session.query(Municipality).filter_by(slug="kassel").one()
         db.session.query(AuditEvent).delete()
@@ -78,8 +77,8 @@ def events(app, survey):
         db.session.commit()
 
 
-def test_the_log_shows_german_names_and_local_time(app, client, events):
-    login(client, "staff@kassel.de")  # recorded too, but without a municipality
+def test_the_log_shows_german_names_and_local_time(app, client, events, logged_in):
+    logged_in("staff")  # recorded too, but without a municipality
     page = client.get(LOG).get_data(as_text=True)
     assert rows(page) == [
         ["02.07.2026 00:30", "staff@kassel.de", "Befragung geschlossen", "kassel-2026"],
@@ -98,8 +97,8 @@ def test_the_log_shows_german_names_and_local_time(app, client, events):
     ("action=survey_closed&from=2026-07-01", ["02.07.2026 00:30"]),
     ("action=password_changed", []),  # known, just not in this log
 ])
-def test_the_log_filters_by_action_and_period(app, client, events, query, expected):
-    login(client, "staff@kassel.de")
+def test_the_log_filters_by_action_and_period(app, client, events, query, expected, logged_in):
+    logged_in("staff")
     response = client.get(f"{LOG}?{query}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "error-message" not in page
@@ -107,8 +106,8 @@ def test_the_log_filters_by_action_and_period(app, client, events, query, expect
     assert "Alle Einträge zeigen" in page
 
 
-def test_the_action_filter_offers_the_actions_in_german(app, client, events):
-    login(client, "staff@kassel.de")
+def test_the_action_filter_offers_the_actions_in_german(app, client, events, logged_in):
+    logged_in("staff")
     page = client.get(f"{LOG}?action=codes_generated").get_data(as_text=True)
     options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]+)</option>', page)
     assert options == [("", "", "alle Aktionen"),
@@ -126,8 +125,8 @@ def test_the_action_filter_offers_the_actions_in_german(app, client, events):
      "Eine Aktion '<script>alert(1)</script>' gibt es im Protokoll nicht."),
 ])
 def test_a_bad_filter_says_what_is_wrong_at_its_field(app, client, events, query, field,
-                                                      message):
-    login(client, "staff@kassel.de")
+                                                      message, logged_in):
+    logged_in("staff")
     response = client.get(f"{LOG}?{query}")
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and message in error_at(page, field)
@@ -136,13 +135,13 @@ def test_a_bad_filter_says_what_is_wrong_at_its_field(app, client, events, query
     assert len(rows(page)) == 3  # the bad part filters nothing
 
 
-def test_only_the_programme_office_sees_logins(app, client, events):
+def test_only_the_programme_office_sees_logins(app, client, events, logged_in):
     login(client, "staff@kassel.de", "falsch-falsch-falsch")
-    login(client, "admin@land.de")
+    logged_in("admin")
     page = client.get("/backoffice/audit?action=login_invalid").get_data(as_text=True)
     assert [row[1:3] for row in rows(page)] == [["staff@kassel.de",
                                                  "Anmeldung fehlgeschlagen"]]
     assert "Protokoll aller Kommunen" in page
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     assert client.get("/backoffice/audit").status_code == 403
     assert client.get("/backoffice/m/fulda/audit").status_code == 404

@@ -26,7 +26,7 @@ from app import jobs
 from app.extensions import db
 from app.models import BackgroundJob, InvitationCode, Survey, User, utc_now
 
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 BASE = "/backoffice/surveys"
@@ -52,11 +52,6 @@ def redis_queue(app):
     connection.close()
 
 
-@pytest.fixture
-def users(app, survey):
-    make_users(app)
-
-
 def work_off(app, queue: Queue, runner=None) -> None:
     """An RQ worker in this process until the queue is empty: the command itself
     (`flask --app app jobs worker --burst`) if a CLI runner is given."""
@@ -72,11 +67,6 @@ def work_off(app, queue: Queue, runner=None) -> None:
         for number, handler in handlers.items():
             signal.signal(number, handler)
 
-
-def logged_in(app, email: str):
-    client = app.test_client()
-    login(client, email)
-    return client
 
 
 def request_report(client, slug: str = "fulda-2026", kind: str = "city", district=None):
@@ -103,9 +93,10 @@ def pdf_pages(content: bytes, tmp_path) -> int:
     return int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1])
 
 
-def test_a_report_runs_on_the_queue_and_only_its_owner_gets_it(app, users, redis_queue,
+@pytest.mark.pdf
+def test_a_report_runs_on_the_queue_and_only_its_owner_gets_it(app, logged_in, redis_queue,
                                                                 runner):
-    staff = logged_in(app, "staff@fulda.de")
+    staff = logged_in("staff@fulda.de", app.test_client())
     job_id = job_id_of(request_report(staff))
     assert redis_queue.job_ids == [job_id]  # the queue carries the id, nothing else
     assert redis_queue.fetch_job(job_id).args == (job_id,)
@@ -130,7 +121,7 @@ def test_a_report_runs_on_the_queue_and_only_its_owner_gets_it(app, users, redis
     # Police of the same municipality (and anyone else) never get another account's job,
     # least of all a staff report with the single free-text answers.
     for email in ("police@region.de", "admin@land.de", "staff@kassel.de"):
-        other = logged_in(app, email)
+        other = logged_in(email, app.test_client())
         for url in (f"{BASE}/fulda-2026/jobs/{job_id}", f"{BASE}/fulda-2026/jobs/{job_id}/file"):
             assert other.get(url).status_code == 404, (email, url)
 
@@ -141,9 +132,10 @@ def test_a_report_runs_on_the_queue_and_only_its_owner_gets_it(app, users, redis
     assert "gemessen an der letzten fertigen Erstellung dieser Art" in page
 
 
-def test_the_police_get_their_pack_from_the_database_not_from_a_folder(app, users,
+@pytest.mark.pdf
+def test_the_police_get_their_pack_from_the_database_not_from_a_folder(app, logged_in,
                                                                          redis_queue):
-    police = logged_in(app, "police@region.de")
+    police = logged_in("police@region.de", app.test_client())
     job_id = job_id_of(request_report(police, kind="pack"))
     work_off(app, redis_queue)
     download = police.get(f"{BASE}/fulda-2026/jobs/{job_id}/file")
@@ -155,15 +147,15 @@ def test_the_police_get_their_pack_from_the_database_not_from_a_folder(app, user
                                          if "fulda" in path.name or path.suffix == ".pdf"]
 
 
-def test_one_waiting_job_per_account_survey_and_kind(app, users, redis_queue):
-    staff = logged_in(app, "staff@fulda.de")
+def test_one_waiting_job_per_account_survey_and_kind(app, logged_in, redis_queue):
+    staff = logged_in("staff@fulda.de", app.test_client())
     first = job_id_of(request_report(staff))
     again = request_report(staff)
     assert job_id_of(again) == first  # the second click shows the first job
     page = staff.get(again.headers["Location"]).get_data(as_text=True)
     assert "Es läuft bereits ein Auftrag „Stadtbericht“ für Sie" in page
     district = job_id_of(request_report(staff, kind="district", district="F1"))
-    police = logged_in(app, "police@region.de")
+    police = logged_in("police@region.de", app.test_client())
     police_job = job_id_of(request_report(police))
     assert len({first, district, police_job}) == 3
     assert sorted(redis_queue.job_ids) == sorted([first, district, police_job])
@@ -181,9 +173,9 @@ def test_one_waiting_job_per_account_survey_and_kind(app, users, redis_queue):
             db.session.commit()
 
 
-def test_expired_jobs_are_deleted_by_the_worker_and_at_the_next_request(app, users,
+def test_expired_jobs_are_deleted_by_the_worker_and_at_the_next_request(app, logged_in,
                                                                          redis_queue):
-    staff = logged_in(app, "staff@fulda.de")
+    staff = logged_in("staff@fulda.de", app.test_client())
     now = utc_now()
     with app.app_context():
         owner = db.session.scalar(select(User.id).where(User.email == "staff@fulda.de"))
@@ -221,9 +213,10 @@ def test_expired_jobs_are_deleted_by_the_worker_and_at_the_next_request(app, use
     assert job_row(app, kept) is None
 
 
-def test_700_letters_are_made_by_a_worker_and_handed_out_once(app, users, redis_queue,
+@pytest.mark.pdf
+def test_700_letters_are_made_by_a_worker_and_handed_out_once(app, logged_in, redis_queue,
                                                                tmp_path):
-    staff = logged_in(app, "staff@fulda.de")
+    staff = logged_in("staff@fulda.de", app.test_client())
     token = form_token(staff, f"{BASE}/fulda-2026/codes")
     started = staff.post(f"{BASE}/fulda-2026/codes",
                          data={"csrf_token": token, "count_F1": "650", "count_F2": "50"})
@@ -237,7 +230,7 @@ def test_700_letters_are_made_by_a_worker_and_handed_out_once(app, users, redis_
     page = staff.get(started.headers["Location"]).get_data(as_text=True)
     assert "fulda-2026-codes.zip herunterladen" in page
     assert "gelöscht, sobald Sie sie heruntergeladen haben, spätestens 1 Stunde" in page
-    assert logged_in(app, "police@region.de").get(
+    assert logged_in("police@region.de", app.test_client()).get(
         f"{BASE}/fulda-2026/jobs/{job_id}/file").status_code == 404
     download = staff.get(f"{BASE}/fulda-2026/jobs/{job_id}/file")
     assert download.status_code == 200 and download.mimetype == "application/zip"
@@ -257,11 +250,11 @@ def test_700_letters_are_made_by_a_worker_and_handed_out_once(app, users, redis_
         again.headers["Location"]).get_data(as_text=True)
 
 
-def test_a_failed_letter_batch_leaves_no_codes(app, users, redis_queue, monkeypatch):
+def test_a_failed_letter_batch_leaves_no_codes(app, logged_in, redis_queue, monkeypatch):
     def broken(*_args):
         raise OSError("disk full")
     monkeypatch.setattr("app.backoffice.codes.letters_zip", broken)
-    staff = logged_in(app, "staff@fulda.de")
+    staff = logged_in("staff@fulda.de", app.test_client())
     token = form_token(staff, f"{BASE}/fulda-2026/codes")
     job_id = job_id_of(staff.post(f"{BASE}/fulda-2026/codes",
                                   data={"csrf_token": token, "count_F1": "201"}))
@@ -272,9 +265,10 @@ def test_a_failed_letter_batch_leaves_no_codes(app, users, redis_queue, monkeypa
         assert db.session.scalar(select(func.count()).select_from(InvitationCode)) == 0
 
 
-def test_small_letter_batches_stay_in_the_request(app, users, redis_queue):
+@pytest.mark.pdf
+def test_small_letter_batches_stay_in_the_request(app, logged_in, redis_queue):
     app.config["LETTERS_IN_REQUEST_MAX"] = 3
-    staff = logged_in(app, "staff@fulda.de")
+    staff = logged_in("staff@fulda.de", app.test_client())
     token = form_token(staff, f"{BASE}/fulda-2026/codes")
     small = staff.post(f"{BASE}/fulda-2026/codes", data={"csrf_token": token, "count_F1": "3"})
     page = staff.get(small.headers["Location"]).get_data(as_text=True)  # the codes page
@@ -295,9 +289,9 @@ def test_the_worker_command_needs_redis_and_the_cleaner_runs_on_demand(app, runn
     assert result.exit_code == 0 and "0 abgelaufene Aufträge gelöscht" in result.output
 
 
-def test_a_job_waits_while_redis_is_down(app, users):
+def test_a_job_waits_while_redis_is_down(app, logged_in):
     app.config.update(REDIS_URL="redis://127.0.0.1:9/0", JOB_QUEUE=uuid.uuid4().hex)
-    staff = logged_in(app, "staff@fulda.de")
+    staff = logged_in("staff@fulda.de", app.test_client())
     started = request_report(staff)  # nothing listens on port 9: no 500, the job waits
     page = staff.get(started.headers["Location"])
     assert page.status_code == 200
@@ -305,7 +299,7 @@ def test_a_job_waits_while_redis_is_down(app, users):
     assert job_row(app, job_id_of(started)).state == "queued"
 
 
-def test_without_redis_jobs_run_in_the_web_process_one_at_a_time(app, users, monkeypatch):
+def test_without_redis_jobs_run_in_the_web_process_one_at_a_time(app, logged_in, monkeypatch):
     app.config["REDIS_URL"] = None  # as on a fresh machine: `make run`, SQLite
     running, most, release = [0], [0], threading.Event()
     lock = threading.Lock()
@@ -325,7 +319,7 @@ def test_without_redis_jobs_run_in_the_web_process_one_at_a_time(app, users, mon
         return "bericht.pdf", b"%PDF-1.7 made"
     monkeypatch.setattr("app.jobs.queue.make", slow_make)
 
-    staff = logged_in(app, "staff@fulda.de")
+    staff = logged_in("staff@fulda.de", app.test_client())
     first = job_id_of(request_report(staff))
     second = job_id_of(request_report(staff, kind="district", district="F2"))
     wait_for(lambda: job_row(app, first).state == "running")

@@ -18,8 +18,6 @@ from app.models import District
 from reports import charts
 from reports.svg import figure_svg
 
-from .staff import login, make_users
-
 SVG = "{http://www.w3.org/2000/svg}"
 SQUARES = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "properties": {"code": code},
@@ -71,6 +69,7 @@ def styles_of(svg: bytes) -> str:
     return "\n".join(element.get("style", "") for element in root.iter())
 
 
+@pytest.mark.pdf
 def test_report_charts_show_markup_in_names_as_text(listener):
     port, requests = listener
     first, second = hostile_names(port)
@@ -89,6 +88,7 @@ def test_report_charts_show_markup_in_names_as_text(listener):
         assert "url(http" not in styles_of(svg)  # no markup became a style
 
 
+@pytest.mark.pdf
 def test_the_chart_browser_reaches_no_network_even_with_markup(listener):
     """The second wall alone: markup that reaches plotly unescaped is drawn as markup
     (the style asks for the URL), and still no request leaves Chromium."""
@@ -102,7 +102,8 @@ def test_the_chart_browser_reaches_no_network_even_with_markup(listener):
     assert requests == []
 
 
-def test_police_download_a_dashboard_chart_of_hostile_names(app, client, survey, listener):
+@pytest.mark.pdf
+def test_police_download_a_dashboard_chart_of_hostile_names(app, logged_in, listener):
     port, requests = listener
     names = hostile_names(port)
     with app.app_context():
@@ -112,8 +113,7 @@ def test_police_download_a_dashboard_chart_of_hostile_names(app, client, survey,
         for district, name in zip(districts, names):
             district.name = name
         db.session.commit()
-    make_users(app)
-    login(client, "police@kassel.de")
+    client = logged_in("police")
     downloads = {kind: client.get(f"/dashboard/kassel-2026/chart/{kind}")
                  for kind in ("ranking.svg", "map.svg", "ranking.png")}
     assert requests == []

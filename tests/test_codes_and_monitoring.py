@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import BackgroundJob, InvitationCode, Survey
 
 from .resident import STANDARD_ANSWERS, Resident
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def pdf_text(path) -> str:
                           text=True, check=True).stdout
 
 
+@pytest.mark.pdf
 def test_codes_generate_writes_letters_and_mail_merge(app, runner, coded_survey, tmp_path):
     letters, merge = tmp_path / "briefe.pdf", tmp_path / "serienbrief.csv"
     result = runner.invoke(args=["codes", "generate", "kassel-2026", "--district", "11",
@@ -90,9 +91,9 @@ def batch_rows(page: str) -> list[str]:
             for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
 
 
-def test_staff_generate_codes_and_the_page_says_what_exists(app, client, coded_survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+@pytest.mark.pdf
+def test_staff_generate_codes_and_the_page_says_what_exists(app, client, coded_survey, logged_in):
+    logged_in("staff")
     token = form_token(client, CODES)
     before = client.get(CODES).get_data(as_text=True)
     assert codes_table(before)["Mitte"] == "0" and batch_rows(before) == []
@@ -131,17 +132,18 @@ def test_staff_generate_codes_and_the_page_says_what_exists(app, client, coded_s
     assert " 4 Mitte 4 " in newest and oldest == batch
 
 
-def test_generation_by_the_cli_is_listed_as_a_batch(app, client, runner, coded_survey, tmp_path):
+def test_generation_by_the_cli_is_listed_as_a_batch(app, client, runner, coded_survey, tmp_path,
+                                                    logged_in):
     runner.invoke(args=["codes", "generate", "kassel-2026", "--district", "11", "--count", "5",
                         "--csv", str(tmp_path / "c.csv")])
-    make_users(app)
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     page = client.get(CODES).get_data(as_text=True)
     assert codes_table(page)["Nord (Holland)"] == "5"
     [batch] = batch_rows(page)
     assert batch.endswith(" 5 Nord (Holland) 5 Kommandozeile"), batch
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize("data, field, message", [
     ({"count_01": "zwei", "count_11": "3"}, "count_01", "„zwei“ ist keine ganze Zahl."),
     ({"count_01": "-1", "count_11": "3"}, "count_01", "„-1“ ist keine ganze Zahl."),
@@ -150,9 +152,8 @@ def test_generation_by_the_cli_is_listed_as_a_batch(app, client, runner, coded_s
      "Anzahl muss zwischen 1 und 100000 liegen."),
 ])
 def test_invalid_counts_stay_visible_with_their_error(app, client, coded_survey, data, field,
-                                                      message):
-    make_users(app)
-    login(client, "staff@kassel.de")
+                                                      message, logged_in):
+    logged_in("staff")
     token = form_token(client, CODES)
     bad = client.post(CODES, data={"csrf_token": token, **data})
     page = bad.get_data(as_text=True)
@@ -175,9 +176,8 @@ def test_invalid_counts_stay_visible_with_their_error(app, client, coded_survey,
     assert codes_table(page)["Nord (Holland)"] == "3"
 
 
-def test_a_bad_counts_csv_is_shown_at_its_field(app, client, coded_survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_a_bad_counts_csv_is_shown_at_its_field(app, client, coded_survey, logged_in):
+    logged_in("staff")
     token = form_token(client, CODES)
     bad = client.post(CODES, data={"csrf_token": token, "counts_csv": (io.BytesIO(
         b"district_code,count\n01,zwei\n99,3\n"), "anzahlen.csv")},
@@ -194,11 +194,10 @@ def test_a_bad_counts_csv_is_shown_at_its_field(app, client, coded_survey):
     assert "Unbekannte Stadtteile: 99." in page[page.index('id="e-counts_csv"'):]
 
 
-def test_a_large_batch_is_shown_while_it_is_made(app, client, coded_survey):
+def test_a_large_batch_is_shown_while_it_is_made(app, client, coded_survey, logged_in):
     # Redis unreachable: the job waits in the database, so its state stays put.
     app.config.update(LETTERS_IN_REQUEST_MAX=3, REDIS_URL="redis://127.0.0.1:9/0")
-    make_users(app)
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     token = form_token(client, CODES)
     started = client.post(CODES, data={"csrf_token": token, "count_01": "4"})
     assert "/jobs/" in started.headers["Location"]  # the job's status page, as before
@@ -209,7 +208,8 @@ def test_a_large_batch_is_shown_while_it_is_made(app, client, coded_survey):
     assert "http-equiv" not in page
 
 
-def test_monitoring_counts_invited_started_completed(app, client, runner, coded_survey, tmp_path):
+def test_monitoring_counts_invited_started_completed(app, client, runner, coded_survey, tmp_path,
+                                                     logged_in):
     runner.invoke(args=["codes", "generate", "kassel-2026", "--district", "11", "--count", "4",
                         "--csv", str(tmp_path / "c.csv")])
     codes = [row["code"] for row in csv.DictReader(io.StringIO((tmp_path / "c.csv").read_text()))]
@@ -222,8 +222,7 @@ def test_monitoring_counts_invited_started_completed(app, client, runner, coded_
             break
         number = int(location.rsplit("/", 1)[1])
     Resident(app.test_client()).start(code=codes[1])  # started, not finished
-    make_users(app)
-    login(client, "police@kassel.de")
+    logged_in("police")
     page = client.get("/backoffice/surveys/kassel-2026").get_data(as_text=True)
     assert "Rücklauf nach Stadtteil" in page
     report = client.get("/backoffice/surveys/kassel-2026/monitoring.csv")
@@ -236,6 +235,7 @@ def test_monitoring_counts_invited_started_completed(app, client, runner, coded_
     assert rows["01"]["return_rate"] == ""
 
 
+@pytest.mark.pdf
 def test_codes_generate_keeps_no_code_whose_letters_could_not_be_written(app, runner,
                                                                           coded_survey,
                                                                           tmp_path):

@@ -13,11 +13,11 @@ from app.models import Municipality, Response
 from app.municipal import create_survey
 from app.paths import QUESTIONNAIRE_DIR
 
-from .staff import login, make_users
+from .staff import form_token
 
 
 @pytest.fixture
-def two_waves(app, survey):
+def two_waves(app, survey, accounts):
     with app.app_context():
         load_demo(db.session, responses=1500)
         kassel = db.session.scalar(select(Municipality).where(Municipality.slug == "kassel"))
@@ -34,11 +34,10 @@ def two_waves(app, survey):
                                     district_id=district_ids[answers["district"]],
                                     completed_on=completed_on.replace(year=2024)))
         db.session.commit()
-    make_users(app)
 
 
-def test_change_since_the_previous_wave_and_wave_filter(app, client, two_waves):
-    login(client, "police@kassel.de")
+def test_change_since_the_previous_wave_and_wave_filter(two_waves, logged_in):
+    client = logged_in("police")
     page = client.get("/dashboard/kassel-2026").get_data(as_text=True).replace("&shy;", "")
     assert "Veränderung seit Sicherheit in Kassel 2024" in page
     assert "Veränderung</th>" in page and " Pp.</td>" in page
@@ -46,8 +45,9 @@ def test_change_since_the_previous_wave_and_wave_filter(app, client, two_waves):
     assert 'value="kassel-2024" selected' in older and "Veränderung seit" not in older
 
 
-def test_suppressed_figures_never_reach_the_dashboard(app, client, two_waves):
-    login(client, "staff@kassel.de")
+@pytest.mark.reads_demo
+def test_suppressed_figures_never_reach_the_dashboard(logged_in):
+    client = logged_in("staff")
     page = client.get("/dashboard/kassel-2026?indicator=unsafe_night&group=gender%3Dd")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "unterdrückt" in text
@@ -55,15 +55,16 @@ def test_suppressed_figures_never_reach_the_dashboard(app, client, two_waves):
         == 404  # no published bar: no chart
 
 
-def test_users_of_another_municipality_get_404(app, client, two_waves):
-    login(client, "staff@fulda.de")
+@pytest.mark.reads_demo
+def test_users_of_another_municipality_get_404(logged_in):
+    client = logged_in("staff@fulda.de")
     assert client.get("/dashboard/kassel-2026").status_code == 404
     assert client.get("/dashboard/kassel-2026/district/11").status_code == 404
 
 
-def test_missing_population_is_a_plain_message(app, client, two_waves):
+def test_missing_population_is_a_plain_message(app, two_waves, logged_in):
     from app.models import PopulationCell
-    login(client, "staff@kassel.de")
+    client = logged_in("staff")
     assert client.get("/dashboard/kassel-2026").status_code == 200
     with app.app_context():
         db.session.query(PopulationCell).delete()
@@ -73,9 +74,8 @@ def test_missing_population_is_a_plain_message(app, client, two_waves):
     assert "Die Auswertung ist nicht möglich" in page.get_data(as_text=True)
 
 
-def test_a_stricter_min_n_applies_at_once(app, client, two_waves):
-    from .staff import form_token
-    login(client, "staff@kassel.de")
+def test_a_stricter_min_n_applies_at_once(two_waves, logged_in):
+    client = logged_in("staff")
     before = client.get("/dashboard/kassel-2026").get_data(as_text=True)
     assert before.count("unterdrückt") < 5
     client.post("/backoffice/m/kassel/settings",

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import District, Municipality, PopulationCell
 
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 DISTRICTS = "code,name\nN1,Nordstadt\nS1,Südstadt\n"
 POPULATION = ("district_code,gender,age_group,population\n"
@@ -118,9 +118,8 @@ def test_oversized_upload_is_refused(town, runner, tmp_path):
     assert result.exit_code == 1 and "größer als 5 MB" in result.output
 
 
-def test_staff_import_in_the_browser(app, client, survey, tmp_path):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_staff_import_in_the_browser(app, client, survey, tmp_path, logged_in):
+    logged_in("staff")
     token = form_token(client, "/backoffice/m/kassel")
     response = client.post("/backoffice/m/kassel/districts", data={
         "csrf_token": token, "districts": (_file("code,name\n24,Neuer Stadtteil\n"), "d.csv")},
@@ -190,9 +189,8 @@ def test_deeply_nested_geojson_is_refused(town, runner, tmp_path, content):
     assert state(town) == ([], 0, False)
 
 
-def test_deeply_nested_geojson_upload_is_a_clear_422(app, client, survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_deeply_nested_geojson_upload_is_a_clear_422(app, client, survey, logged_in):
+    logged_in("staff")
     token = form_token(client, "/backoffice/m/kassel")
     response = client.post("/backoffice/m/kassel/districts", data={
         "csrf_token": token, "geojson": (_file(deep_properties(10_000)), "grenzen.geojson")},

@@ -147,6 +147,7 @@ def letters_text(app, runner, tmp_path, count: int = 2, **contact) -> tuple[str,
     return " ".join(text.split()), int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
 
 
+@pytest.mark.pdf
 def test_the_letter_names_the_contact_and_the_paper_questionnaire(app, runner, codes,
                                                                   tmp_path):
     text, pages = letters_text(
@@ -162,12 +163,14 @@ def test_the_letter_names_the_contact_and_the_paper_questionnaire(app, runner, c
     assert "Ausführlich: http://127.0.0.1:5000/s/kassel-2026/datenschutz" in text
 
 
+@pytest.mark.pdf
 def test_a_letter_without_a_contact_still_renders(app, runner, codes, tmp_path):
     text, pages = letters_text(app, runner, tmp_path)
     assert pages == 2 and text.count("Zugangscode ein:") == 2
     assert "Fragen zur Befragung" not in text and "Lieber auf Papier" not in text
 
 
+@pytest.mark.pdf
 def test_the_longest_contact_still_fits_on_one_page_per_letter(app, runner, codes, tmp_path):
     from app.legal import LIMITS
 

@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from .staff import login, make_users
 
 STAFF_BLUEPRINTS = ("backoffice.", "survey_admin.", "dashboard.")
 PUBLIC = {"dashboard.plotly_js"}
@@ -30,12 +29,11 @@ def staff_routes(app) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def routes(app, survey):
+def routes(app, accounts):
     from app.demo import load_demo
     from app.extensions import db
     with app.app_context():
         load_demo(db.session, responses=600)  # figures for the dashboard routes
-    make_users(app)
     with app.app_context():  # a finished report of Kassel, made for police@kassel.de
         from sqlalchemy import select
         from app.models import BackgroundJob, Survey, User
@@ -71,9 +69,8 @@ def test_anonymous_users_are_sent_to_the_login(app, routes):
             endpoint, method)
 
 
-def test_staff_of_another_municipality_gets_404_for_every_object(app, routes):
-    client = app.test_client()
-    login(client, "staff@fulda.de")
+def test_staff_of_another_municipality_gets_404_for_every_object(app, routes, logged_in):
+    client = logged_in("staff@fulda.de")
     app.config["WTF_CSRF_ENABLED"] = False
     for endpoint, method, url in routes:
         response = call(client, method, url)
@@ -84,9 +81,9 @@ def test_staff_of_another_municipality_gets_404_for_every_object(app, routes):
             assert response.status_code == 403, (endpoint, method)
 
 
-def test_police_may_look_but_not_touch(app, routes):
-    client = app.test_client()
-    login(client, "police@kassel.de")
+@pytest.mark.pdf
+def test_police_may_look_but_not_touch(app, routes, logged_in):
+    client = logged_in("police")
     app.config["WTF_CSRF_ENABLED"] = False
     looked_at = 0
     for endpoint, method, url in routes:
@@ -101,7 +98,8 @@ def test_police_may_look_but_not_touch(app, routes):
     assert looked_at >= 3
 
 
-def test_police_never_see_raw_answers_or_free_text(app, routes, client):
+@pytest.mark.pdf
+def test_police_never_see_raw_answers_or_free_text(app, routes, logged_in):
     from app.extensions import db
     from app.models import Response, Survey
     from sqlalchemy import select
@@ -110,7 +108,7 @@ def test_police_never_see_raw_answers_or_free_text(app, routes, client):
         db.session.add(Response(survey_id=survey.id, source="online", answers={
             "district": "01", "safety_night": 4, "unsafe_places": "Geheimer Ort am Fluss"}))
         db.session.commit()
-    login(client, "police@kassel.de")
+    client = logged_in("police")
     for endpoint, method, url in routes:
         if method == "GET" and "police" in app.view_functions[endpoint].required_roles:
             with client.get(url) as response:
@@ -119,8 +117,8 @@ def test_police_never_see_raw_answers_or_free_text(app, routes, client):
             assert "/export" not in body and "Papierfragebögen importieren" not in body
 
 
-def test_police_of_two_municipalities_see_both(app, routes, client):
-    login(client, "police@region.de")
+def test_police_of_two_municipalities_see_both(routes, logged_in):
+    client = logged_in("police@region.de")
     home = client.get("/backoffice/").get_data(as_text=True)
     assert "Stadt Kassel" in home and "Stadt Fulda" in home
     assert client.get("/backoffice/surveys/fulda-2026").status_code == 200

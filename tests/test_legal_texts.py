@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AuditEvent, Municipality, Survey
 
 from .resident import STANDARD_ANSWERS, Resident
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 LEGAL_LINKS = (re.compile(r'href="/s/kassel-2026/impressum"( aria-current="page")?>'
                           r'Impressum</a>'),
@@ -35,9 +35,8 @@ def kassel(app) -> Municipality:
 
 
 @pytest.fixture
-def staff(app, client, survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def staff(app, client, survey, logged_in):
+    logged_in("staff")
     return client
 
 
@@ -272,16 +271,15 @@ def test_min_n_error_stands_beside_the_field(app, staff):
     assert kassel(app).min_n == 30
 
 
-def test_police_and_other_municipalities_cannot_change_the_texts(app, client, survey):
-    make_users(app)
-    login(client, "police@kassel.de")
+def test_police_and_other_municipalities_cannot_change_the_texts(app, client, survey, logged_in):
+    logged_in("police")
     token = form_token(client, "/backoffice/m/kassel")
     assert client.post("/backoffice/m/kassel/settings", data={
         "csrf_token": token, "section": "legal", "imprint": "x"}).status_code == 403
     assert "Kein Impressum eingetragen" not in client.get("/backoffice/m/kassel").get_data(
         as_text=True)  # the warning is for those who can act on it
     client.post("/logout", data={"csrf_token": token})
-    login(client, "staff@fulda.de")
+    logged_in("staff@fulda.de")
     token = form_token(client, "/backoffice/m/fulda")
     assert client.post("/backoffice/m/kassel/settings", data={
         "csrf_token": token, "section": "legal", "imprint": "x"}).status_code == 404

@@ -17,14 +17,9 @@ from app.extensions import db
 from app.models import User, as_utc, utc_now
 
 from .resident import STANDARD_ANSWERS, Resident, csrf_token
-from .staff import PASSWORD, form_token, login, make_users
+from .staff import PASSWORD, form_token, login
 
 REDIS = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def accounts(app, survey):
-    make_users(app)
 
 
 def login_from(client, address: str, email: str, password: str = "falsch"):
@@ -66,9 +61,9 @@ def test_login_is_limited_per_account_typed_known_or_not(app, client, accounts):
     assert login_from(client, "198.51.100.9", "police@kassel.de", PASSWORD).status_code == 302
 
 
-def test_password_change_is_limited_per_account(app, client, accounts):
+def test_password_change_is_limited_per_account(app, client, logged_in):
     app.config["RATELIMIT_PASSWORD_PER_ACCOUNT"] = "2 per minute"
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     token = form_token(client, "/account/password")
     data = {"current": "geraten-1234", "new": "x" * 12, "repeat": "x" * 12,
             "csrf_token": token}
@@ -339,7 +334,7 @@ def test_failures_interleaved_with_other_accounts_still_lock(app, client, accoun
 
 # --- sessions -----------------------------------------------------------------------
 
-def logged_in(client) -> bool:
+def is_logged_in(client) -> bool:
     return client.get("/backoffice/").status_code == 200
 
 
@@ -350,39 +345,38 @@ def test_logout_ends_every_session_of_the_account(app, accounts):
         assert login(browser, email).status_code == 302
     stolen = laptop.get_cookie("session").value
     laptop.post("/logout", data={"csrf_token": form_token(laptop)})
-    assert not logged_in(laptop)
+    assert not is_logged_in(laptop)
     response = phone.get("/backoffice/")
     assert response.status_code == 302
     assert "Sie wurden abgemeldet" in phone.get(response.headers["Location"]).get_data(
         as_text=True)
     thief = app.test_client()
     thief.set_cookie("session", stolen)  # a copy of the cookie from before the logout
-    assert not logged_in(thief)
-    assert logged_in(colleague)  # other accounts go on
+    assert not is_logged_in(thief)
+    assert is_logged_in(colleague)  # other accounts go on
 
 
-def test_password_change_ends_every_other_session(app, accounts):
-    laptop, phone = app.test_client(), app.test_client()
-    login(laptop, "staff@kassel.de")
-    login(phone, "staff@kassel.de")
+def test_password_change_ends_every_other_session(app, logged_in):
+    laptop = logged_in("staff", app.test_client())
+    phone = logged_in("staff", app.test_client())
     stolen = laptop.get_cookie("session").value
     done = laptop.post("/account/password", data={
         "current": PASSWORD, "new": "neues-passwort!", "repeat": "neues-passwort!",
         "csrf_token": form_token(laptop, "/account/password")})
     assert done.status_code == 302
-    assert logged_in(laptop)  # the browser that changed it goes on, with a new cookie
-    assert not logged_in(phone)
+    assert is_logged_in(laptop)  # the browser that changed it goes on, with a new cookie
+    assert not is_logged_in(phone)
     thief = app.test_client()
     thief.set_cookie("session", stolen)
-    assert not logged_in(thief)
+    assert not is_logged_in(thief)
 
 
-def test_a_session_ends_after_its_absolute_lifetime(app, client, accounts):
+def test_a_session_ends_after_its_absolute_lifetime(app, logged_in):
     app.config["SESSION_MAX_HOURS"] = 12
-    login(client, "staff@kassel.de")
+    client = logged_in("staff")
     with client.session_transaction() as session:
         session["started_at"] -= 11 * 3600
-    assert logged_in(client)  # active, and younger than 12 hours
+    assert is_logged_in(client)  # active, and younger than 12 hours
     with client.session_transaction() as session:
         session["started_at"] -= 1 * 3600 + 1  # seen a moment ago, but 12 hours old
     response = client.get("/backoffice/")
@@ -391,8 +385,8 @@ def test_a_session_ends_after_its_absolute_lifetime(app, client, accounts):
         as_text=True)
 
 
-def test_a_password_change_does_not_extend_the_lifetime(app, client, accounts):
-    login(client, "staff@kassel.de")
+def test_a_password_change_does_not_extend_the_lifetime(logged_in):
+    client = logged_in("staff")
     with client.session_transaction() as session:
         session["started_at"] -= 12 * 3600 - 60
     client.post("/account/password", data={
@@ -400,7 +394,7 @@ def test_a_password_change_does_not_extend_the_lifetime(app, client, accounts):
         "csrf_token": form_token(client, "/account/password")})
     with client.session_transaction() as session:
         session["started_at"] -= 61
-    assert not logged_in(client)
+    assert not is_logged_in(client)
 
 
 # --- next= --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import subprocess
 import threading
 import time
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlalchemy import select
@@ -17,9 +18,10 @@ from app.reporting import report_data
 from app.survey.service import survey_context
 from reports.build import city_report, district_report
 from reports.formatting import percent
+from reports.model import ReportData
 from reports.pdf import AssetOnlyFetcher, BlockedResource, render_pdf
 
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 GEOJSON = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "properties": {"code": f"{n:02d}"},
@@ -59,74 +61,144 @@ def data_for(app, slug: str = "kassel-2026"):
         return report_data(db.session, survey_context(db.session, slug))
 
 
-def test_city_report_figures_equal_the_indicator_table(app, demo, tmp_path):
-    with app.app_context():
-        municipality = db.session.scalar(select(Municipality))
-        municipality.geojson = json.dumps(GEOJSON)
-        db.session.commit()
-    data = data_for(app)
+@dataclass(frozen=True)
+class Rendered:
+    data: ReportData
+    text: str  # the PDF's text, whitespace collapsed
+    info: str  # pdfinfo's output
+    pages: int
+
+
+@pytest.fixture(scope="module")
+def city(shared_demo, tmp_path_factory) -> Rendered:
+    """The city report of the shared demo (with GEOJSON's districts), rendered once."""
+    with shared_demo.reading() as app:
+        data = replace(data_for(app), geojson=json.dumps(GEOJSON))
     pdf, pages = city_report(data)
-    text = " ".join(text_of(pdf, tmp_path).split())
-    night = data.row("_city", "unsafe_night")
+    directory = tmp_path_factory.mktemp("city")
+    return Rendered(data, " ".join(text_of(pdf, directory).split()), info_of(pdf, directory),
+                    pages)
+
+
+@pytest.fixture(scope="module")
+def north(shared_demo, tmp_path_factory) -> Rendered:
+    """The district report of Nord (Holland), district 11, rendered once."""
+    with shared_demo.reading() as app:
+        data = data_for(app)
+    pdf, pages = district_report(data, "11")
+    directory = tmp_path_factory.mktemp("north")
+    return Rendered(data, " ".join(text_of(pdf, directory).split()), "", pages)
+
+
+@pytest.mark.pdf
+def test_city_report_headline_equals_the_indicator_table(city):
+    night = city.data.row("_city", "unsafe_night")
     assert (f"{pct(night['estimate'])} Anteil „eher unsicher“ oder „sehr unsicher“: Wie "
-            "sicher fühlen Sie sich nachts") in text
-    # Each chapter says once what its shares count; trust is counted as distrust.
-    assert ("„Anteil“ heißt in diesem Kapitel: Befragte, die „stimme eher nicht zu“ oder "
-            "„stimme gar nicht zu“ geantwortet haben") in text
-    assert "„Anteil“ heißt in diesem Kapitel: Befragte, die „nein“ geantwortet haben" in text
-    # Every dimension compares all districts, with the flags explained.
-    for title in ("Sorgen vor Straftaten", "Probleme in der Wohngegend",
-                  "Vertrauen in Polizei und Ordnungsamt"):
-        assert f"{title}: die Stadtteile im Vergleich" in text
-    assert "ohne Pfeil: kein gesicherter Unterschied" in text
-    assert "effektiven Fallzahl" in text and "verschieden markiert" in text
-    assert "ab 14 Jahren der Stadt Kassel" in text  # not "von Stadt Kassel"
-    assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in text
-    # The weighting notes: the mean weights of all districts in one sentence, last.
-    *others, mean_weight = data.weighting_notes
+            "sicher fühlen Sie sich nachts") in city.text
+
+
+@pytest.mark.pdf
+def test_city_report_district_figures_equal_the_indicator_table(city):
+    data = city.data
+    for district in data.districts:
+        row = data.row(district.code, "unsafe_night")
+        if row["suppressed"]:
+            assert f"unter {data.min_n} Antworten" in city.text \
+                or "zum Schutz anderer" in city.text
+        else:
+            assert pct(row["estimate"]) in city.text
+
+
+@pytest.mark.pdf
+def test_city_report_gives_the_mean_weight_notes_of_all_districts_in_one_sentence_last(city):
+    *others, mean_weight = city.data.weighting_notes
     count, sentence = mean_weight.split(" ", 1)
     assert int(count) > 0 and sentence == ("Befragte ohne verwendbare Angabe zu Geschlecht oder "
                                            "Alter erhielten das mittlere Gewicht ihres Stadtteils")
     assert all(note.startswith("Stadtteil ") and "mittlere" not in note for note in others)
-    assert "Hinweise zur Gewichtung" in text
-    assert "Inhalt" in text and "Seite 3 von" in text and pages >= 10
-    assert "Rücklauf nach Stadtteil" in text and "Stichprobe und Bevölkerung" in text
-    assert "Karte" in text and "keine Stadtteilgrenzen" not in text
-    for district in data.districts:
-        row = data.row(district.code, "unsafe_night")
-        if row["suppressed"]:
-            assert f"unter {data.min_n} Antworten" in text or "zum Schutz anderer" in text
-        else:
-            assert pct(row["estimate"]) in text
-    info = info_of(pdf, tmp_path)
-    assert "Title:           Stadtbericht Sicherheit in Kassel 2026 – Stadt Kassel" in info
-    assert "Tagged:          yes" in info
+    assert "Hinweise zur Gewichtung" in city.text
 
 
-def test_district_report_shows_the_district_against_the_city(app, demo, tmp_path):
-    data = data_for(app)
-    pdf, _pages = district_report(data, "11")
-    text = " ".join(text_of(pdf, tmp_path).split())
-    row, city = data.row("11", "unsafe_night"), data.row("_city", "unsafe_night")
-    assert "Nord (Holland)" in text and "Auf einen Blick" in text
-    assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in text
+@pytest.mark.pdf
+@pytest.mark.parametrize("phrase", [
+    # Each chapter says once what its shares count; trust is counted as distrust.
+    "„Anteil“ heißt in diesem Kapitel: Befragte, die „stimme eher nicht zu“ oder "
+    "„stimme gar nicht zu“ geantwortet haben",
+    "„Anteil“ heißt in diesem Kapitel: Befragte, die „nein“ geantwortet haben",
+], ids=["distrust", "no"])
+def test_city_report_chapters_say_what_their_shares_count(city, phrase):
+    assert phrase in city.text
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("phrase", [
+    "Sorgen vor Straftaten: die Stadtteile im Vergleich",
+    "Probleme in der Wohngegend: die Stadtteile im Vergleich",
+    "Vertrauen in Polizei und Ordnungsamt: die Stadtteile im Vergleich",
+    "ohne Pfeil: kein gesicherter Unterschied", "effektiven Fallzahl", "verschieden markiert",
+], ids=["worries", "problems", "trust", "no-arrow", "effective-n", "marks"])
+def test_city_report_compares_all_districts_with_the_flags_explained(city, phrase):
+    assert phrase in city.text
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("phrase", [
+    "ab 14 Jahren der Stadt Kassel",  # not "von Stadt Kassel"
+    "Alle Antworten in diesem Bericht sind synthetisch erzeugt",
+    "Rücklauf nach Stadtteil", "Stichprobe und Bevölkerung",
+], ids=["population", "synthetic", "response-by-district", "sample-and-population"])
+def test_city_report_describes_its_sample(city, phrase):
+    assert phrase in city.text
+
+
+@pytest.mark.pdf
+def test_city_report_has_contents_and_page_numbers(city):
+    assert "Inhalt" in city.text and "Seite 3 von" in city.text and city.pages >= 10
+
+
+@pytest.mark.pdf
+def test_city_report_draws_the_district_map(city):
+    assert "Karte" in city.text and "keine Stadtteilgrenzen" not in city.text
+
+
+@pytest.mark.pdf
+def test_city_report_is_a_titled_tagged_pdf(city):
+    assert "Title:           Stadtbericht Sicherheit in Kassel 2026 – Stadt Kassel" in city.info
+    assert "Tagged:          yes" in city.info
+
+
+@pytest.mark.pdf
+def test_district_report_shows_the_district_against_the_city(north):
+    row, city_row = north.data.row("11", "unsafe_night"), north.data.row("_city", "unsafe_night")
+    assert "Nord (Holland)" in north.text and "Auf einen Blick" in north.text
+    assert "Alle Antworten in diesem Bericht sind synthetisch erzeugt" in north.text
     assert (f"{pct(row['estimate'])} Anteil „eher unsicher“ oder „sehr unsicher“: Wie "
-            "sicher fühlen Sie sich nachts") in text
-    assert f"Gesamtstadt {pct(city['estimate'])}" in text
-    if row["flag"] == "higher":
-        assert "Signifikant höher als im Rest der Stadt" in text
+            "sicher fühlen Sie sich nachts") in north.text
+    assert f"Gesamtstadt {pct(city_row['estimate'])}" in north.text
+    assert "Rücklauf" in north.text
+
+
+@pytest.mark.pdf
+def test_district_report_explains_its_flags(north):
+    data = north.data
+    if data.row("11", "unsafe_night")["flag"] == "higher":
+        assert "Signifikant höher als im Rest der Stadt" in north.text
     flags = {data.row("11", name)["flag"] for name in data.indicators["indicator"].unique()
              if not data.row("11", name)["suppressed"]}
-    assert ("kein gesicherter Unterschied" in text) == ("" in flags)
-    # Every gender and age group is listed; one without figures says why.
+    assert ("kein gesicherter Unterschied" in north.text) == ("" in flags)
+
+
+@pytest.mark.pdf
+def test_district_report_lists_every_gender_and_age_group(north):
+    # A group without figures says why.
     for group in ("Frauen", "Männer", "divers", "14–17 Jahre", "75 Jahre und älter"):
-        assert group in text
-    divers = data.row("11", "unsafe_night", "gender=d")
-    if divers["n"] < data.min_n:
-        assert f"unter {data.min_n} Antworten" in text
-    assert "Rücklauf" in text
+        assert group in north.text
+    divers = north.data.row("11", "unsafe_night", "gender=d")
+    if divers["n"] < north.data.min_n:
+        assert f"unter {north.data.min_n} Antworten" in north.text
 
 
+@pytest.mark.pdf
 def test_survey_without_responses_or_boundaries_gives_a_plain_pdf(app, survey, tmp_path):
     with app.app_context():
         db.session.scalar(select(Municipality)).geojson = None
@@ -141,6 +213,7 @@ def test_survey_without_responses_or_boundaries_gives_a_plain_pdf(app, survey, t
     assert "synthetisch" not in " ".join(text.split()) and "synthetisch" not in district
 
 
+@pytest.mark.pdf
 def test_markup_and_very_long_free_text_print_as_text(app, survey, tmp_path):
     hostile = '<img src="http://127.0.0.1:9/x.png"> <b>fett</b> file:///etc/passwd ' + "x" * 10_000
     with app.app_context():
@@ -165,6 +238,7 @@ def test_the_fetcher_serves_only_report_assets():
     assert fetcher.fetch("data:text/plain,hallo") is not None
 
 
+@pytest.mark.pdf
 def test_rendering_makes_no_request(tmp_path):
     requests = []
 
@@ -190,7 +264,9 @@ def test_rendering_makes_no_request(tmp_path):
     assert pdf.startswith(b"%PDF") and requests == []
 
 
-def test_report_command(app, runner, demo, tmp_path):
+@pytest.mark.pdf
+@pytest.mark.reads_demo
+def test_report_command(runner, tmp_path):
     out = tmp_path / "nord.pdf"
     result = runner.invoke(args=["report", "kassel-2026", "--out", str(out), "--district", "11"])
     assert result.exit_code == 0, result.output
@@ -199,9 +275,9 @@ def test_report_command(app, runner, demo, tmp_path):
     assert bad.exit_code == 1 and "Unbekannter Stadtteil '99'" in bad.output
 
 
-def test_police_download_a_report_made_in_the_background(app, client, demo, tmp_path):
-    make_users(app)
-    login(client, "police@kassel.de")
+@pytest.mark.pdf
+def test_police_download_a_report_made_in_the_background(demo, logged_in, tmp_path):
+    client = logged_in("police")
     token = form_token(client, "/backoffice/surveys/kassel-2026")
     started = client.post("/backoffice/surveys/kassel-2026/reports",
                           data={"csrf_token": token, "kind": "district", "district": "11"})

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, District, Response, Survey
 
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 
 def add_response(app, answers: dict, source: str = "online") -> None:
@@ -235,9 +235,9 @@ def formula_district(app, survey):
     return survey
 
 
-def test_monitoring_csv_has_no_formula_however_it_is_opened(app, client, formula_district):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_monitoring_csv_has_no_formula_however_it_is_opened(app, client, formula_district,
+                                                            logged_in):
+    logged_in("staff")
     data = client.get("/backoffice/surveys/kassel-2026/monitoring.csv").get_data(as_text=True)
     assert "Nord;'=2*21" in data and formula_fields(data) == []
 
@@ -252,9 +252,8 @@ def test_mail_merge_csv_has_no_formula_however_it_is_opened(runner, formula_dist
     assert formula_fields(data) == []
 
 
-def test_staff_export_and_import_in_the_browser(app, client, answered):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_staff_export_and_import_in_the_browser(app, client, answered, logged_in):
+    logged_in("staff")
     for file_format in ("csv", "xlsx", "sav"):
         response = client.get(f"/backoffice/surveys/kassel-2026/export?format={file_format}")
         assert response.status_code == 200 and response.headers[

@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from app.demo import load_demo
 from app.extensions import db
 from app.models import Response, Survey
 from app.survey.service import context_of
 
+from .databases import app_on_new_database
 from .every_type import LONG_LABEL, LONG_OPTION, two_waves
 
 ANSWERS = [
@@ -24,9 +27,9 @@ ANSWERS = [
 ]
 
 
-@pytest.fixture
-def exported(app, runner, survey, tmp_path):
-    """The SPSS export of wave A with ANSWERS (one online, one on paper)."""
+def export_wave_a(app, directory: Path) -> Path:
+    """The SPSS export of wave A with ANSWERS (one online, one on paper); needs the
+    demo municipality."""
     waves = two_waves(app)
     with app.app_context():
         for answers, source in zip(ANSWERS, ("online", "paper")):
@@ -34,48 +37,92 @@ def exported(app, runner, survey, tmp_path):
                                     completed_on=datetime.date(2026, 3, 31),
                                     answers={k: v for k, v in answers.items() if v is not None}))
         db.session.commit()
-    out = tmp_path / "antworten.sav"
-    result = runner.invoke(args=["responses", "export", "welle-a", "--format", "sav", str(out)])
+    out = directory / "antworten.sav"
+    result = app.test_cli_runner().invoke(args=["responses", "export", "welle-a", "--format",
+                                                "sav", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
 
-def test_every_coding_has_its_labels_and_missing_values(exported):
+@pytest.fixture
+def exported(app, survey, tmp_path) -> Path:
+    return export_wave_a(app, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def wave_a_sav(tmp_path_factory) -> Path:
+    """Wave A's export, made once for the tests of its codings."""
+    directory = tmp_path_factory.mktemp("spss")
+    with app_on_new_database(directory, "spss") as app:
+        with app.app_context():
+            load_demo(db.session, responses=0)
+        return export_wave_a(app, directory)
+
+
+@pytest.fixture(scope="module")
+def sav(wave_a_sav) -> tuple:
+    """(frame, meta) of wave A's export as pyreadstat reads it, user-missing kept."""
     import pyreadstat
 
-    frame, meta = pyreadstat.read_sav(str(exported), user_missing=True)
-    labels, formats = meta.variable_value_labels, meta.original_variable_types
-    # number options with a text "keine Angabe": a string variable, every code labelled
+    return pyreadstat.read_sav(str(wave_a_sav), user_missing=True)
+
+
+def test_number_options_with_a_text_missing_are_a_labelled_string(sav):
+    frame, meta = sav
     assert list(frame["rating"]) == ["-", "2"]
-    assert labels["rating"] == {"1": "gut", "2": "schlecht", "-": "keine Angabe"}
+    assert meta.variable_value_labels["rating"] == {"1": "gut", "2": "schlecht",
+                                                    "-": "keine Angabe"}
     assert meta.missing_ranges["rating"] == [{"lo": "-", "hi": "-"}]
-    # text codes: "x" = keine Angabe is labelled and declared missing
+
+
+def test_text_codes_are_labelled_and_keine_angabe_is_missing(sav):
+    frame, meta = sav
+    labels = meta.variable_value_labels
     assert labels["gender"]["x"] == "keine Angabe"
     assert meta.missing_ranges["gender"] == [{"lo": "x", "hi": "x"}]
     assert labels["sign"] == {"+1": "plus", "=": "gleich", "@home": "zu Hause",
                               "9": "keine Angabe"}
     assert list(frame["sign"]) == ["+1", "9"]
-    # numeric codes: numbers with whole-number formats and measurement levels
+
+
+def test_numeric_codes_have_whole_number_formats_and_levels(sav):
+    frame, meta = sav
+    formats = meta.original_variable_types
     assert list(frame["trust_police"]) == [3.0, 1.0]
     assert meta.missing_ranges["trust_police"] == [{"lo": 9.0, "hi": 9.0}]
     assert (formats["trust_police"], meta.variable_measure["trust_police"]) == ("F1.0",
                                                                                "ordinal")
     assert (formats["age"], meta.variable_measure["age"]) == ("F3.0", "scale")
     assert list(frame["age"]) == [-5.0, 120.0]
-    assert labels["transport_bike"] == {1.0: "ausgewählt", 0.0: "nicht ausgewählt"}
+
+
+def test_multiple_choice_columns_are_labelled_nominal(sav):
+    _frame, meta = sav
+    assert meta.variable_value_labels["transport_bike"] == {1.0: "ausgewählt",
+                                                            0.0: "nicht ausgewählt"}
     assert meta.variable_measure["transport_bike"] == "nominal"
-    # districts with their names, the date as a date, the source labelled
-    assert labels["district"]["01"] == "Mitte" and labels["district"]["11"] == "Nord (Holland)"
-    assert formats["completed_on"] == "EDATE10"
+
+
+def test_districts_carry_their_names(sav):
+    labels = sav[1].variable_value_labels["district"]
+    assert labels["01"] == "Mitte" and labels["11"] == "Nord (Holland)"
+
+
+def test_the_date_is_a_date_and_the_source_is_labelled(sav):
+    frame, meta = sav
+    assert meta.original_variable_types["completed_on"] == "EDATE10"
     assert list(frame["completed_on"]) == [datetime.date(2026, 3, 31)] * 2
-    assert labels["source"]["paper"] == "Papier"
-    assert list(frame["places"]) == [ANSWERS[0]["places"], ""]
+    assert meta.variable_value_labels["source"]["paper"] == "Papier"
 
 
-def test_long_labels_are_cut_at_a_whole_character(exported):
+def test_free_text_is_exported_as_typed(sav):
+    assert list(sav[0]["places"]) == [ANSWERS[0]["places"], ""]
+
+
+def test_long_labels_are_cut_at_a_whole_character(wave_a_sav):
     import pyreadstat
 
-    _frame, meta = pyreadstat.read_sav(str(exported))
+    _frame, meta = pyreadstat.read_sav(str(wave_a_sav))
     label = dict(zip(meta.column_names, meta.column_labels))["trust_police"]
     option = meta.variable_value_labels["trust_police"][3.0]
     assert LONG_LABEL.startswith(label) and 250 <= len(label.encode()) <= 256

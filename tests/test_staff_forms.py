@@ -6,7 +6,7 @@ import html
 import io
 import re
 
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 
 def error_at(page: str, field: str) -> list[str]:
@@ -23,9 +23,8 @@ def summary_links(page: str) -> list[str]:
 
 
 def test_a_refused_district_import_shows_each_files_problems_at_its_field(app, client,
-                                                                          survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+                                                                          survey, logged_in):
+    logged_in("staff")
     token = form_token(client, "/backoffice/m/kassel")
     response = client.post("/backoffice/m/kassel/districts", data={
         "csrf_token": token,
@@ -46,9 +45,8 @@ def test_a_refused_district_import_shows_each_files_problems_at_its_field(app, c
     assert 'action="/backoffice/m/kassel/districts"' in page and "Erneut importieren" in page
 
 
-def test_a_refused_paper_import_shows_its_problems_at_the_field(app, client, survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_a_refused_paper_import_shows_its_problems_at_the_field(app, client, survey, logged_in):
+    logged_in("staff")
     token = form_token(client, "/backoffice/surveys/kassel-2026")
     response = client.post("/backoffice/surveys/kassel-2026/import", data={
         "csrf_token": token, "responses": (io.BytesIO(b"district,safety_night\n99,1\n"),

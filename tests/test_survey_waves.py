@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AuditEvent, Survey
 
 from .resident import csrf_token
-from .staff import form_token, login, make_users
+from .staff import form_token
 
 STANDARD = Path(__file__).resolve().parent.parent / "questionnaires" / "sicherheit-standard.yaml"
 
@@ -77,9 +77,8 @@ def test_a_bad_questionnaire_file_is_listed_line_by_line(runner, survey, tmp_pat
     assert f"{bad}:" in result.output and "unknown question type 'stadtteil'" in result.output
 
 
-def test_staff_create_preview_and_open_in_the_browser(app, client, survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_staff_create_preview_and_open_in_the_browser(app, client, survey, logged_in):
+    logged_in("staff")
     token = form_token(client, "/backoffice/surveys/new/kassel")
     bad = client.post("/backoffice/surveys/new/kassel", data={
         "csrf_token": token, "slug": "kassel-2027", "access": "codes",
@@ -101,7 +100,7 @@ def test_staff_create_preview_and_open_in_the_browser(app, client, survey):
     assert client.get("/s/kassel-2027").status_code == 200
 
 
-def test_opening_and_closing_dates(app, runner, client, survey):
+def test_opening_and_closing_dates(app, runner, client, survey, logged_in):
     from datetime import date, timedelta
 
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
@@ -115,8 +114,7 @@ def test_opening_and_closing_dates(app, runner, client, survey):
     bad = runner.invoke(args=["surveys", "create", "kassel", "kassel-2028", "--questionnaire",
                               str(STANDARD), "--opens", "2027-05-01", "--closes", "2027-04-01"])
     assert bad.exit_code == 1 and "Enddatum liegt vor dem Startdatum" in bad.output
-    make_users(app)
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     token = form_token(client, "/backoffice/surveys/kassel-2027")
     client.post("/backoffice/surveys/kassel-2027/dates", data={
         "csrf_token": token, "opens_on": "", "closes_on": date.today().isoformat()})
@@ -126,7 +124,7 @@ def test_opening_and_closing_dates(app, runner, client, survey):
     assert "kein Datum (JJJJ-MM-TT)" in wrong.get_data(as_text=True)
 
 
-def test_min_n_is_set_per_municipality(app, runner, client, survey):
+def test_min_n_is_set_per_municipality(app, runner, client, survey, logged_in):
     from app.models import Municipality
 
     assert runner.invoke(args=["municipalities", "create", "giessen", "Stadt Gießen", "--min-n",
@@ -138,8 +136,7 @@ def test_min_n_is_set_per_municipality(app, runner, client, survey):
         assert db.session.scalar(select(Municipality.min_n).where(
             Municipality.slug == "giessen")) == 50
         assert db.session.scalar(select(Municipality).where(Municipality.slug == "hanau")) is None
-    make_users(app)
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     token = form_token(client, "/backoffice/m/kassel")
     client.post("/backoffice/m/kassel/settings", data={"csrf_token": token, "min_n": "40"})
     with app.app_context():
@@ -163,10 +160,10 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize("change, expected", BAD_FILES)
-def test_uploaded_questionnaire_is_checked_like_a_file(app, client, survey, change, expected):
+def test_uploaded_questionnaire_is_checked_like_a_file(app, client, survey, change, expected,
+                                                       logged_in):
     text = change(STANDARD.read_text(encoding="utf-8"))
-    make_users(app)
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     token = form_token(client, "/backoffice/surveys/new/kassel")
     # Encoded here: the test client would spool a big body to a file it never closes.
     boundary, body = encode_multipart(MultiDict({
@@ -204,7 +201,8 @@ def beside(page: str, field: str) -> str:
     return visible_text(found[2]).strip() if found else ""
 
 
-def test_status_words_are_german_and_a_future_start_says_planned(app, runner, client, survey):
+def test_status_words_are_german_and_a_future_start_says_planned(app, runner, client, survey,
+                                                                 logged_in):
     start = date.today() + timedelta(days=3)
     runner.invoke(args=["surveys", "create", "kassel", "kassel-2027", "--questionnaire",
                         str(STANDARD), "--opens", start.isoformat()])
@@ -215,8 +213,7 @@ def test_status_words_are_german_and_a_future_start_says_planned(app, runner, cl
     opened = runner.invoke(args=["surveys", "open", "kassel-2027"])
     assert opened.output == f"Befragung 'kassel-2027' ist jetzt {planned}.\n"
     runner.invoke(args=["surveys", "open", "kassel-2028"])
-    make_users(app)
-    login(client, "staff@kassel.de")
+    logged_in("staff")
     home = visible_text(client.get("/backoffice/").get_data(as_text=True))
     assert f"(kassel-2027, {planned})" in home and "(kassel-2026, geöffnet)" in home
     assert "(kassel-2028, geöffnet, Befragungszeitraum endete am" in home
@@ -237,9 +234,8 @@ def test_status_words_are_german_and_a_future_start_says_planned(app, runner, cl
         as_text=True)
 
 
-def test_closing_a_survey_asks_for_confirmation(app, client, survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_closing_a_survey_asks_for_confirmation(app, client, survey, logged_in):
+    logged_in("staff")
     page = client.get("/backoffice/surveys/kassel-2026").get_data(as_text=True)
     token = csrf_token(page)
     assert ">Schließen …</button>" in page
@@ -268,9 +264,8 @@ def test_closing_a_survey_asks_for_confirmation(app, client, survey):
     ({"opens_on": "2027-05-01", "closes_on": "2027-04-01"}, "closes_on",
      "Der letzte Befragungstag (01.04.2027) liegt vor dem ersten (01.05.2027)."),
 ])
-def test_bad_dates_stand_beside_their_field(app, client, survey, data, field, message):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_bad_dates_stand_beside_their_field(app, client, survey, data, field, message, logged_in):
+    logged_in("staff")
     token = form_token(client, "/backoffice/surveys/kassel-2026")
     response = client.post("/backoffice/surveys/kassel-2026/dates",
                            data={"csrf_token": token, **data})
@@ -284,9 +279,8 @@ def test_bad_dates_stand_beside_their_field(app, client, survey, data, field, me
         assert (stored.opens_on, stored.closes_on) == (None, None)
 
 
-def test_new_survey_problems_stand_beside_their_fields(app, client, survey):
-    make_users(app)
-    login(client, "staff@kassel.de")
+def test_new_survey_problems_stand_beside_their_fields(app, client, survey, logged_in):
+    logged_in("staff")
     token = form_token(client, "/backoffice/surveys/new/kassel")
     response = client.post("/backoffice/surveys/new/kassel", data={
         "csrf_token": token, "slug": "Kassel 2027", "title": "Welle <2027>", "access": "codes",

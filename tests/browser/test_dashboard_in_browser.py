@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo import load_demo
@@ -12,7 +13,6 @@ from app.results import survey_indicators
 from app.survey.service import survey_context
 from reports.formatting import interval, number, percent
 
-from ..staff import make_users
 from .conftest import DESKTOP, PHONE, log_in, new_page, screenshot
 from .plotly_css import STYLESHEET, injected_rules, stylesheet_rules
 from .test_resident_in_browser import assert_accessible
@@ -48,11 +48,11 @@ def assert_fits_the_screen(page: Page) -> None:
     assert page.evaluate(CLIPPED_TABLES) == []
 
 
+@pytest.mark.pdf
 def test_police_change_indicator_and_filter_and_see_chart_and_table_change(
-        app, survey, browser, live_server):
+        app, accounts, browser, live_server):
     with app.app_context():
         load_demo(db.session, responses=2000)
-    make_users(app)
     page = new_page(browser, DESKTOP, live_server)
     log_in(page, "police@kassel.de")
     page.get_by_role("link", name="Lagebild").first.click()
@@ -108,10 +108,11 @@ def test_police_change_indicator_and_filter_and_see_chart_and_table_change(
     assert page.get_by_role("link", name="SPSS").count() == 0
 
 
-def test_dashboard_on_a_phone_and_bad_urls(app, survey, browser, live_server):
+def test_dashboard_on_a_phone_and_bad_urls(app, accounts, browser, live_server):
+    # 800 responses: with the shared demo's 1500, the district table is 5 px wider than
+    # the phone's screen (a layout problem, reported, not fixed here).
     with app.app_context():
         load_demo(db.session, responses=800)
-    make_users(app)
     page = new_page(browser, PHONE, live_server)
     log_in(page, "staff@kassel.de")
     page.goto("/dashboard/kassel-2026")
@@ -132,12 +133,11 @@ def test_dashboard_on_a_phone_and_bad_urls(app, survey, browser, live_server):
         expect(page.get_by_text("Diese Seite gibt es nicht.")).to_be_visible()
 
 
-def test_without_javascript_the_tables_show_every_figure(app, survey, browser, live_server):
+@pytest.mark.reads_demo
+def test_without_javascript_the_tables_show_every_figure(app, browser, live_server):
     with app.app_context():
-        load_demo(db.session, responses=1500)
         context = survey_context(db.session, "kassel-2026")
         table = survey_indicators(db.session, context).table
-    make_users(app)
     page = new_page(browser, DESKTOP, live_server, javascript=False)
     log_in(page, "police@kassel.de")
     page.goto("/dashboard/kassel-2026?indicator=worry_burglary")
@@ -171,10 +171,10 @@ def test_the_stylesheet_served_is_the_one_plotly_would_inject(browser):
         page.close()
 
 
-def test_staff_download_the_city_report(app, survey, browser, live_server, tmp_path):
+@pytest.mark.pdf
+def test_staff_download_the_city_report(app, accounts, browser, live_server, tmp_path):
     with app.app_context():
         load_demo(db.session, responses=600)
-    make_users(app)
     page = new_page(browser, DESKTOP, live_server)
     log_in(page, "staff@kassel.de")
     page.goto("/backoffice/surveys/kassel-2026")

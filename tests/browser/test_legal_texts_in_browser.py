@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from ..staff import make_users
 from .conftest import DESKTOP, log_in, new_page, screenshot
 from .test_resident_in_browser import assert_accessible
 
 
-def test_staff_enter_the_contact_and_see_an_error_beside_the_field(app, survey, browser,
+def test_staff_enter_the_contact_and_see_an_error_beside_the_field(app, accounts, browser,
                                                                    live_server):
-    make_users(app)
     page = new_page(browser, DESKTOP, live_server)
     log_in(page, "staff@kassel.de")
     page.goto("/backoffice/m/kassel")

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
 from playwright.sync_api import expect
 
-from ..staff import make_users
 from .conftest import DESKTOP, log_in, new_page, screenshot
 from .test_resident_in_browser import assert_accessible
 
 
-def test_staff_set_up_a_wave_and_download_letters_and_data(app, survey, browser, live_server,
+@pytest.mark.pdf
+def test_staff_set_up_a_wave_and_download_letters_and_data(app, accounts, browser, live_server,
                                                           tmp_path):
-    make_users(app)
     page = new_page(browser, DESKTOP, live_server)
     log_in(page, "staff@kassel.de")
     page.get_by_role("link", name="Stadt Kassel").click()
