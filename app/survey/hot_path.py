@@ -58,6 +58,7 @@ from flask import Flask, current_app, has_app_context, request, url_for
 from sqlalchemy import Engine
 from werkzeug.wrappers import Response
 
+from ..config import ConfigError
 from .draft_store import Draft, DraftStore
 
 SPEEDUPS = ("survey_snapshot", "page_html", "draft_memory", "driver_statements",
@@ -129,7 +130,7 @@ def speedups_on(config: dict[str, Any]) -> frozenset[str]:
     off = set(config.get("RESIDENT_SPEEDUPS_OFF", ()))
     unknown = off - set(SPEEDUPS)
     if unknown:
-        raise ValueError(f"RESIDENT_SPEEDUPS_OFF: no speed-up {sorted(unknown)}; "
+        raise ConfigError(f"RESIDENT_SPEEDUPS_OFF: no speed-up {sorted(unknown)}; "
                          f"known: {', '.join(SPEEDUPS)}")
     return frozenset(SPEEDUPS) - off
 
