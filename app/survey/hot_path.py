@@ -6,35 +6,42 @@ speed-up below takes one of those costs away; each can be switched off on its ow
 (``RESIDENT_SPEEDUPS_OFF=page_html,draft_memory``), and ``RESIDENT_CACHES=off``
 switches them all off (tests compare pages both ways, tests/test_hot_path.py).
 
-Figures: gunicorn CPU milliseconds per survey request of bench/survey_load.py (2 sync
-workers, 16 clients; bare Flask hello-world: about 0.7 ms) with everything on, and how
-much more each request costs with that one speed-up off (same run, same machine;
-SQLite / PostgreSQL). The machine is shared, so rates drift; CPU per request holds.
+Figures: gunicorn CPU milliseconds per survey request in bench/survey_load.py (2 sync
+workers, 16 clients, --seconds 12), SQLite / PostgreSQL, everything on: 1.85 / 2.25
+(bare Flask hello-world: 0.78 / 0.77); below, how much more a request costs with that
+one speed-up off. One run each on 3 December 2026 on 2 shared cores (load average
+about 10): rates drifted too much to compare, CPU per request less so, and differences
+under about 0.3 ms are within that run's noise ("~0").
 
-=====================  ==================================================  ==========
+=====================  ==================================================  ===========
 speed-up               what it saves                                       +ms off
-=====================  ==================================================  ==========
-survey_snapshot        the survey, questionnaire and districts read from   see report
-                       the database on every request (SURVEY_CACHE_SECONDS)
-page_html              rendering a page nobody has answered yet: its HTML
+=====================  ==================================================  ===========
+survey_snapshot        the survey, its municipality and districts read     +3.3 / +4.9
+                       from the database on every request (kept for
+                       SURVEY_CACHE_SECONDS)
+page_html              rendering a page nobody has answered yet: its HTML  +0.7 / +0.8
                        is kept with a mark where each resident's CSRF
-                       token goes (personal pages are never kept)
-draft_memory           a draft read after the save that redirected to it
-                       (the worker saved it itself, same revision)
-driver_statements      SQLAlchemy's execution layer around the draft read
+                       token goes (pages with answers are never kept)
+parsed_questionnaire   parsing the frozen questionnaire YAML whenever the  +0.8 / +0.9
+                       snapshot is read again (with survey_snapshot off
+                       too: on every request, 118 ms on SQLite)
+driver_statements      SQLAlchemy's execution layer around the draft read  +0.2 / +0.3
                        and save: straight on the DBAPI connection
-parsed_questionnaire   parsing the survey's frozen questionnaire YAML
-page_progress          working out, per page, which pages are still undecided
-csrf_mac               the HMAC key schedule of every resident CSRF token
-cookie_header          werkzeug's general cookie quoting for the key cookie
-page_url               url_for for the page a save redirects to
-sync_functions         Flask asking for each hook on each request whether it
-                       is a coroutine (App.ensure_sync)
-=====================  ==================================================  ==========
+draft_memory           the draft read after the save that redirected to    +0.1 / +0.1
+                       it (this worker saved it itself, same revision)
+page_url               url_for for the page a save redirects to            +0.3 / +0.2
+cookie_header          werkzeug's general cookie quoting for the key       +0.3 / ~0
+                       cookie
+csrf_mac               the HMAC key schedule of every resident CSRF token  ~0 / ~0
+page_progress          working out per page which pages are undecided      ~0 / ~0
+sync_functions         Flask asking for each hook on each request whether  ~0 / ~0
+                       it is a coroutine (App.ensure_sync)
+=====================  ==================================================  ===========
 
 Two more live with the app, not the survey (app/extensions.py): the session signer
 built once (SessionCookies) and Flask-Limiter's app-wide request hooks taken out
-(RateLimits); Babel's translation lookups are cached in app/i18n.py.
+(RateLimits); and the browser's language preference per Accept-Language header is an
+lru_cache in app/i18n.py (being moved to Flask-Babel).
 
 Nothing here may carry one resident's values to another: shared HTML is kept only for
 pages without answers, keyed by everything it shows; a draft is kept per (survey, key)
