@@ -1,7 +1,6 @@
 """The Flask application: ``create_app()`` builds it from small register steps."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -9,20 +8,12 @@ from flask import Flask
 from . import i18n
 from .config import load_config
 from .extensions import SessionCookies, csrf, db, limiter
+from .survey.hot_path import KnownSyncFunctions
 
 
-class App(Flask):
-    """Flask, deciding once per function whether a view or hook is a coroutine: Flask
-    asks again for every hook on every request, a measurable part of a resident page."""
-
-    def ensure_sync(self, func: Callable) -> Callable:
-        known = self.__dict__.setdefault("_sync_functions", {})
-        sync = known.get(func)
-        if sync is None:
-            if len(known) > 4096:  # only registered functions come here; a guard all the same
-                known.clear()
-            sync = known[func] = super().ensure_sync(func)
-        return sync
+class App(KnownSyncFunctions, Flask):
+    """Flask, deciding once per function whether a view or hook is a coroutine (see
+    app/survey/hot_path.py, where every speed-up of the resident pages is)."""
 
 
 def create_app(test_config: dict[str, Any] | None = None,

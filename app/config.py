@@ -91,6 +91,15 @@ def env_number(name: str, default: float, *, whole: bool = False, above: float =
     return number
 
 
+def _switch(name: str, default: bool = True) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name} must be on or off, not '{value}'")
+    return value in ("on", "1", "true", "yes")
+
+
 def session_max_hours() -> float:
     return env_number("SESSION_MAX_HOURS", 12, below=10_000)
 
@@ -158,6 +167,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,  # uploads are checked at 5 MB with a message
         # Resident pages keep a survey's settings this long per worker process.
         "SURVEY_CACHE_SECONDS": float(os.environ.get("SURVEY_CACHE_SECONDS", "5")),
+        # off: resident pages without any of their caches and shortcuts (for comparing;
+        # see app/survey/hot_path.py), or without those named in RESIDENT_SPEEDUPS_OFF.
+        "RESIDENT_CACHES": _switch("RESIDENT_CACHES"),
+        "RESIDENT_SPEEDUPS_OFF": frozenset(
+            name.strip() for name in os.environ.get("RESIDENT_SPEEDUPS_OFF", "").split(",")
+            if name.strip()),
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         # However active: a stolen or forgotten session cookie ends after this many hours.
         "SESSION_MAX_HOURS": session_max_hours(),

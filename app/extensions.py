@@ -14,8 +14,6 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, scoped_session
 
-from .survey.draft_store import DraftStore
-from .survey.used_codes import register_sqlite_functions
 
 csrf = CSRFProtect()
 
@@ -70,7 +68,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # the file's free space next to the responses.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
-    register_sqlite_functions(dbapi_connection)
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -104,7 +101,9 @@ def make_engine(url: str, durable: bool = True) -> Engine:
 
 
 class Database:
-    """One SQLAlchemy session per app context, on the engine of the current app."""
+    """One SQLAlchemy session per app context, on the engine of the current app. The
+    feature packages add what they need on top when their blueprint is registered (the
+    survey: its draft store and SQLite's bitmap functions)."""
 
     def __init__(self) -> None:
         self.session = scoped_session(self._new_session, scopefunc=self._scope)
@@ -125,18 +124,12 @@ class Database:
         """For residents' page-by-page progress (see make_engine)."""
         return current_app.extensions["draft_engine"]
 
-    @property
-    def drafts(self) -> DraftStore:
-        """Reads and saves of residents' drafts on every page (see DraftStore)."""
-        return current_app.extensions["draft_store"]
-
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
         engine = make_engine(url)
         app.extensions["database_engine"] = engine
         app.extensions["draft_engine"] = engine if url.startswith("sqlite") else \
             make_engine(url, durable=False)
-        app.extensions["draft_store"] = DraftStore(app.extensions["draft_engine"])
         app.teardown_appcontext(self._remove_session)
 
     def _remove_session(self, _exc: BaseException | None) -> None:

@@ -33,17 +33,21 @@ listed on stderr.
 Run from the repository root:
 
     .venv/bin/python bench/survey_load.py [--db both] [--seconds 20] [--clients 16]
-        [--rounds 4] [--warmup-flows 6]
+        [--rounds 4] [--warmup-flows 6] [--speedups-off page_html,draft_memory|all]
+
+``--speedups-off`` switches speed-ups of app/survey/hot_path.py off in the survey app
+(``all``: RESIDENT_CACHES=off), one run per speed-up to measure what each one buys.
 
 Progress goes to stderr; stdout gets one JSON line per database, last:
 
     {"db": "sqlite", "hello_rps": ..., "page_rps": ..., "ratio": ..., "p95_ms": ...,
      "submitted": ..., "stored": ..., <extra keys>}
 
-Extra keys after those: clients, seconds, rounds, workers, worker_class, errors
-(HTTP/connection errors of both kinds of load), page_requests, hello_requests, p50_ms, hello_p95_ms, and CPU
-milliseconds per request of the gunicorn processes (``*_server_cpu_ms``, from /proc;
-PostgreSQL's own backends are not included) and of this driver (``*_driver_cpu_ms``).
+Extra keys after those: clients, seconds, rounds, workers, worker_class, speedups_off,
+errors (HTTP/connection errors of both kinds of load), page_requests, hello_requests,
+p50_ms, hello_p95_ms, and CPU milliseconds per request of the gunicorn processes
+(``*_server_cpu_ms``, from /proc; PostgreSQL's own backends are not included) and of
+this driver (``*_driver_cpu_ms``).
 On a machine whose cores are shared, the CPU figures are steadier than the rates.
 
 Sync workers are the default on purpose: with a keep-alive worker class (gthread) the
@@ -80,7 +84,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = Path(sys.executable).parent  # gunicorn and flask next to this Python
 SLUG = "kassel-2026"
 START_PATH = f"/s/{SLUG}"
 THANKS_PATH = f"/s/{SLUG}/thanks"
@@ -558,6 +562,11 @@ def run_database(kind: str, args: argparse.Namespace) -> dict:
         env = dict(os.environ)
         env.update(DATABASE_URL=database.url, SECRET_KEY=secrets.token_hex(32))
         env.pop("FLASK_DEBUG", None)
+        # One measurement per speed-up switched off (app/survey/hot_path.py).
+        env["RESIDENT_SPEEDUPS_OFF"] = args.speedups_off
+        env["RESIDENT_CACHES"] = "off" if args.speedups_off == "all" else "on"
+        if args.speedups_off == "all":
+            env["RESIDENT_SPEEDUPS_OFF"] = ""
         flask_cli(env, "db", "upgrade")
         flask_cli(env, "demo", "--responses", "0")
 
@@ -611,6 +620,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict:
             "rounds": args.rounds,
             "workers": args.workers,
             "worker_class": args.worker_class,
+            "speedups_off": args.speedups_off,
             "errors": load.errors + baseline.errors,
             "page_requests": load.requests,
             "hello_requests": baseline.requests,
@@ -661,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
     parser.add_argument("--app-spec", default="app:create_app()",
                         help="gunicorn app of the survey (default app:create_app())")
+    parser.add_argument("--speedups-off", default="",
+                        help="speed-ups of app/survey/hot_path.py to switch off, comma-"
+                        "separated, or 'all' (none)")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/",
                         help="PostgreSQL server URL without a database name")
     args = parser.parse_args(argv)

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from app.extensions import db
 from app.models import Response, ResponseDraft, Survey
-from app.survey import draft_store, service
+from app.survey import hot_path, service
 from app.survey.views import cached_survey
 
 from .resident import STANDARD_ANSWERS, Resident, csrf_token, start_form
@@ -113,7 +113,7 @@ def test_a_draft_completed_at_another_worker_is_not_shown_again(
     assert phone.post(10, STANDARD_ANSWERS[10]).headers["Location"].endswith("/thanks")
     # A view trusts a draft held in memory only for the moment after a save (the
     # redirect that follows it); later it asks the database, where the draft is done.
-    monkeypatch.setattr(draft_store, "VIEW_SECONDS", 0.0)
+    monkeypatch.setattr(hot_path, "VIEW_SECONDS", 0.0)
     assert laptop.page(2).headers["Location"].endswith("/thanks?already=1")
     # A post may start from the draft in memory: its save is refused, and the database
     # says the draft is done.

@@ -82,7 +82,7 @@ def test_legal_pages_of_a_closed_survey_stay_and_of_a_draft_do_not_exist(app, cl
     with app.app_context():
         db.session.get(Survey, survey.id).status = "draft"
         db.session.commit()
-    client.application.extensions["survey_snapshots"].clear()
+    client.application.extensions["hot_path"].surveys.clear()
     assert client.get("/s/kassel-2026/datenschutz").status_code == 404
 
 
@@ -126,7 +126,7 @@ def test_the_default_accessibility_statement_names_wcag_and_a_contact(app, clien
     assert "an die im Impressum genannte Stelle" in html  # no contact entered yet
     set_municipality(app, contact_name="Frau Beispiel, Ordnungsamt",
                      contact_email="befragung@kassel.example")
-    client.application.extensions["survey_snapshots"].clear()
+    client.application.extensions["hot_path"].surveys.clear()
     html = client.get("/s/kassel-2026/barrierefreiheit").get_data(as_text=True)
     assert "Frau Beispiel, Ordnungsamt<br>\nE-Mail: befragung@kassel.example" in html
     english = client.get("/s/kassel-2026/barrierefreiheit?lang=en").get_data(as_text=True)
@@ -136,13 +136,13 @@ def test_the_default_accessibility_statement_names_wcag_and_a_contact(app, clien
 def test_a_changed_text_shows_once_the_survey_is_read_again(app, client, survey, monkeypatch):
     """Another worker's change shows within SURVEY_CACHE_SECONDS: the page itself is not
     kept as HTML, only the survey snapshot is (for that long)."""
-    import app.survey.views as views
+    from app.survey import hot_path
 
     assert "noch kein Impressum" in client.get("/s/kassel-2026/impressum").get_data(
         as_text=True)
     set_municipality(app, imprint="Stadt Kassel\nObere Königsstraße 8\n34117 Kassel")
-    later = views.time.monotonic() + app.config["SURVEY_CACHE_SECONDS"] + 1
-    monkeypatch.setattr(views.time, "monotonic", lambda: later)
+    later = hot_path.time.monotonic() + app.config["SURVEY_CACHE_SECONDS"] + 1
+    monkeypatch.setattr(hot_path.time, "monotonic", lambda: later)
     html = client.get("/s/kassel-2026/impressum").get_data(as_text=True)
     assert "<p>Stadt Kassel<br>\nObere Königsstraße 8<br>\n34117 Kassel</p>" in html
 
@@ -154,7 +154,7 @@ def test_an_english_page_shows_a_german_only_text_marked_as_german(app, client, 
     assert "This text is available in German only." in html
     assert "<h2>Eigene Erklärung</h2>" in html and "<p>Die Stadt erklärt.</p>" in html
     set_municipality(app, privacy_notice_en="Our own notice.")
-    client.application.extensions["survey_snapshots"].clear()
+    client.application.extensions["hot_path"].surveys.clear()
     html = client.get("/s/kassel-2026/datenschutz?lang=en").get_data(as_text=True)
     assert "<p>Our own notice.</p>" in html and 'lang="de"' not in html.split("<main")[1]
 
@@ -166,7 +166,7 @@ def test_the_start_page_names_the_contact_and_the_paper_questionnaire(app, clien
     set_municipality(app, contact_name="Frau <b>Beispiel</b>", contact_phone="0561 787-1234",
                      contact_email="befragung@kassel.example",
                      paper_questionnaire="Rufen Sie an.\nWir schicken ihn zu.")
-    client.application.extensions["survey_snapshots"].clear()
+    client.application.extensions["hot_path"].surveys.clear()
     html = client.get("/s/kassel-2026").get_data(as_text=True)
     assert '<h2 id="contact-heading">Fragen zur Befragung</h2>' in html
     assert "Frau &lt;b&gt;Beispiel&lt;/b&gt;" in html and "<b>Beispiel" not in html

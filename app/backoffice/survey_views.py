@@ -22,7 +22,7 @@ from ..municipal import (SetupError, change_survey_status, check_slug, create_su
                          set_survey_dates)
 from ..paths import QUESTIONNAIRE_DIR
 from ..survey.service import SurveyContext, context_of
-from ..survey.views import forget_cached_survey
+from ..survey.hot_path import forget_cached_survey
 from . import code_batches, display, monitoring, responses_io
 from . import codes as codes_service
 from .tabular import TableError

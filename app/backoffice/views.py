@@ -12,7 +12,7 @@ from ..auth.access import STAFF_ROLES, load_user, login_required, municipality_o
 from ..extensions import db
 from ..models import District, Municipality, PopulationCell, Survey
 from ..municipal import SetupError, create_municipality, set_min_n
-from ..survey.views import forget_cached_survey
+from ..survey.hot_path import forget_cached_survey
 from .districts import import_districts
 from .tabular import TableError
 

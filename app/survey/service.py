@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text, update
@@ -21,8 +20,8 @@ from questionnaires import Questionnaire, load_questionnaire_text
 from ..legal import ResidentTexts
 from ..models import (AccessMode, District, InvitationCode, Response, ResponseDraft,
                       ResponseSource, Survey, SurveyStatus, as_utc, today, utc_now)
-from . import used_codes
-from .draft_store import Draft, DraftStore
+from . import hot_path, used_codes
+from .draft_store import DRAFTS, Draft, DraftStore
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: nothing a resident could misread in a printed letter.
 CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -60,11 +59,6 @@ class SurveyContext:
     district_ids: dict[str, int]
 
 
-@lru_cache(maxsize=64)
-def _parse_frozen(survey_id: int, yaml_text: str, source: str) -> Questionnaire:
-    return load_questionnaire_text(yaml_text, source)
-
-
 def survey_context(session: Session, slug: str) -> SurveyContext | None:
     """The survey (ORM object), its frozen questionnaire and its districts."""
     survey = session.scalar(select(Survey).where(Survey.slug == slug))
@@ -73,7 +67,9 @@ def survey_context(session: Session, slug: str) -> SurveyContext | None:
 
 def context_of(session: Session, survey: Survey) -> SurveyContext:
     """The context of a survey already loaded."""
-    questionnaire = _parse_frozen(survey.id, survey.questionnaire_yaml, survey.questionnaire_file)
+    questionnaire = hot_path.parsed_questionnaire(
+        survey.id, survey.questionnaire_yaml, survey.questionnaire_file,
+        lambda: load_questionnaire_text(survey.questionnaire_yaml, survey.questionnaire_file))
     rows = session.execute(select(District.id, District.code, District.name)
                            .where(District.municipality_id == survey.municipality_id)
                            .order_by(District.name)).all()
@@ -141,11 +137,8 @@ def find_code(session: Session, survey: Survey | SurveyInfo, code: str) -> Invit
 
 # --- drafts -------------------------------------------------------------------
 
-# Built once: composing SQL expressions costs more than running them on every page view.
-_DRAFTS = select(ResponseDraft.id, ResponseDraft.key, ResponseDraft.code_id,
-                 ResponseDraft.answers, ResponseDraft.reached_page, ResponseDraft.started_at,
-                 ResponseDraft.revision)
-DRAFT_BY_CODE = _DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"))
+# Built once: composing SQL expressions costs more than running them.
+DRAFT_BY_CODE = DRAFTS.where(ResponseDraft.code_id == bindparam("code_id"))
 
 
 @contextmanager
@@ -170,16 +163,18 @@ def _draft(engine: Engine, statement, **params) -> Draft | None:
 
 def start_draft(engine: Engine, survey: Survey | SurveyInfo,
                 code: InvitationCode | None = None,
-                answers: dict[str, Any] | None = None) -> Draft | None:
+                answers: dict[str, Any] | None = None,
+                district: str | None = None) -> Draft | None:
     """The resident's draft: the existing one for a code (resume), else a new one
-    starting with ``answers`` (None if the code was completed elsewhere a moment ago)."""
+    starting with ``answers`` (None if the code was completed elsewhere a moment ago).
+    ``district``: the code's district (its code), as a draft read back names it."""
     if code is not None:
         existing = _draft(engine, DRAFT_BY_CODE, code_id=code.id)
         if existing is not None:
             return existing
     draft = Draft(id=0, key=uuid.uuid4().hex, code_id=code.id if code else None,
                   answers=dict(answers or {}), reached_page=0, started_at=utc_now(),
-                  revision=0)
+                  revision=0, district=district if code else None)
     try:
         with _autocommit(engine) as connection:
             draft.id = connection.execute(
@@ -190,21 +185,6 @@ def start_draft(engine: Engine, survey: Survey | SurveyInfo,
     except IntegrityError:  # the same code started at the same moment elsewhere
         return _draft(engine, DRAFT_BY_CODE, code_id=code.id)
     return draft
-
-
-_CODE_DISTRICT = select(District.code).join(
-    InvitationCode, InvitationCode.district_id == District.id).where(
-    InvitationCode.id == bindparam("code_id"))
-
-
-def code_district(engine: Engine, code_id: int | None) -> str | None:
-    """The district (code) an invitation code was sent to, if any: the resident is not
-    asked for it again, and a district stated otherwise is kept as the code's. (Read
-    each time, one indexed row: ids of deleted codes can come again, a cache would lie.)"""
-    if code_id is None:
-        return None
-    with _autocommit(engine) as connection:
-        return connection.execute(_CODE_DISTRICT, {"code_id": code_id}).scalar()
 
 
 def given_answers(questionnaire: Questionnaire, district: str | None) -> dict[str, str]:
@@ -253,24 +233,19 @@ def resume_page(questionnaire: Questionnaire, draft: Draft) -> int:
     return pages[-1] if pages else 0
 
 
-# Per questionnaire (kept alive by _parse_frozen): for each page, the last page whose
-# answers its condition reads (-1: shown always).
-_decided_after: dict[int, tuple[Questionnaire, list[int]]] = {}
-
-
 def _last_condition_pages(questionnaire: Questionnaire) -> list[int]:
-    hit = _decided_after.get(id(questionnaire))
-    if hit is not None and hit[0] is questionnaire:
-        return hit[1]
+    """For each page, the last page whose answers its condition reads (-1: shown
+    always)."""
+    return hot_path.of_questionnaire("last_condition_pages", questionnaire,
+                                      lambda: _condition_pages(questionnaire))
+
+
+def _condition_pages(questionnaire: Questionnaire) -> list[int]:
     page_of = {name: index for index, page in enumerate(questionnaire.pages)
                for name in page.field_names()}
     # An item not on any page can never be answered: its condition is settled from the start.
-    last = [max((page_of.get(name, -1) for name in page.show_if.variables()), default=-1)
+    return [max((page_of.get(name, -1) for name in page.show_if.variables()), default=-1)
             if page.show_if is not None else -1 for page in questionnaire.pages]
-    if len(_decided_after) > 128:
-        _decided_after.clear()
-    _decided_after[id(questionnaire)] = (questionnaire, last)
-    return last
 
 
 def progress(questionnaire: Questionnaire, answers: dict[str, Any], index: int

@@ -11,8 +11,10 @@ functions from ``register_sqlite_functions``.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
-from sqlalchemy import func, select, text
+from flask import Flask
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +63,18 @@ def register_sqlite_functions(connection: sqlite3.Connection) -> None:
     connection.create_function("get_bit", 2, _get_bit, deterministic=True)
     connection.create_function("set_bit", 3, _set_bit, deterministic=True)
     connection.create_function("pad_bitmap", 2, _pad, deterministic=True)
+
+
+def init_app(app: Flask) -> None:
+    """Every SQLite connection of the app's engines gets the bitmap functions."""
+    engines = {app.extensions["database_engine"], app.extensions["draft_engine"]}
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _on_connect)
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    register_sqlite_functions(dbapi_connection)
 
 
 _PAD = {

@@ -1,7 +1,6 @@
 """Public survey pages for residents: start, one page at a time, thank-you."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import (Blueprint, abort, current_app, make_response, redirect, render_template,
@@ -14,7 +13,9 @@ from ..extensions import csrf, db
 from ..i18n import LANGUAGES, current_language
 from ..models import AccessMode, SurveyStatus
 from ..ratelimits import code_entry_limits
-from . import service, visitor
+from . import hot_path, service, used_codes, visitor
+from .draft_store import drafts
+from .hot_path import CSRF_MARK
 from .service import SurveyContext
 
 bp = Blueprint("survey", __name__, url_prefix="/s", template_folder="templates")
@@ -26,8 +27,14 @@ bp.add_app_template_filter(legal.to_html, "plain_text")
 
 CONTROL_FIELDS = {"csrf_token", "action"}
 LANGUAGE_ACTIONS = {f"lang-{code}": code for code in LANGUAGES}  # the page's language switch
-# Cached HTML carries this mark where each response puts its own CSRF token.
-CSRF_MARK = "CSRF-TOKEN-PLACEHOLDER"
+
+
+@bp.record_once
+def _set_up(state) -> None:
+    """What the survey adds to the app: its draft store and caches, and the bitmap
+    functions of used codes on SQLite."""
+    hot_path.init_app(state.app)
+    used_codes.init_app(state.app)
 
 
 def _context(slug: str) -> SurveyContext:
@@ -38,23 +45,8 @@ def _context(slug: str) -> SurveyContext:
 
 
 def cached_survey(slug: str) -> SurveyContext | None:
-    """The survey snapshot, kept for SURVEY_CACHE_SECONDS per worker process: every page
-    view would otherwise reload the questionnaire and the districts. A status change
-    made elsewhere shows after at most that many seconds."""
-    cache = current_app.extensions.setdefault("survey_snapshots", {})
-    now = time.monotonic()
-    hit = cache.get(slug)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    context = service.survey_snapshot(db.session, slug)
-    if len(cache) > 256:
-        cache.clear()
-    cache[slug] = (now + current_app.config["SURVEY_CACHE_SECONDS"], context)
-    return context
-
-
-def forget_cached_survey(slug: str) -> None:
-    current_app.extensions.get("survey_snapshots", {}).pop(slug, None)
+    """The survey snapshot (see hot_path.cached_survey)."""
+    return hot_path.cached_survey(slug, lambda: service.survey_snapshot(db.session, slug))
 
 
 @bp.before_request
@@ -76,39 +68,19 @@ def check_resident_csrf() -> HttpResponse | None:
     return None
 
 
-def _page_url(slug: str, index: int) -> str:
-    # As url_for("survey.page", ...) would build it, at a fraction of the cost.
-    return f"{request.script_root}/s/{slug}/page/{index + 1}"
-
-
 def _render_start(context: SurveyContext, key: str, status: int = 200, **extra: Any):
     """Start page; the common case (a new visitor, no code typed) is kept as HTML."""
-    draft = service.find_draft(db.drafts, context.survey, visitor.draft_key(key))
+    draft = service.find_draft(drafts(), context.survey, visitor.draft_key(key))
     availability = service.availability(context.survey)
     lang = current_language()
-    cache_key = ("start", context.survey.id, availability, lang, request.path,
-                 context.survey.municipality, context.survey.opens_on)
-    return _shared_html(cache_key if draft is None and not any(extra.values()) else None,
-                        key, lambda: render_template(
-                            "survey/start.html", context=context, draft=draft,
-                            availability=availability, lang=lang, csrf=CSRF_MARK,
-                            resume_nonce=visitor.new_nonce() if draft else None,
-                            **extra)), status
-
-
-def _shared_html(cache_key: tuple | None, key: str | None, render) -> str:
-    """HTML that looks the same for every resident is kept per worker under
-    ``cache_key`` (None: personal, never kept); each resident's copy of a form gets the
-    CSRF token of their ``key``."""
-    cache = current_app.extensions.setdefault("page_html", {})
-    html = cache.get(cache_key) if cache_key is not None else None
-    if html is None:
-        html = render()
-        if cache_key is not None:
-            if len(cache) > 1024:
-                cache.clear()
-            cache[cache_key] = html
-    return html if key is None else html.replace(CSRF_MARK, visitor.csrf_token(key))
+    cache_key = ("start", context.survey, availability, lang, request.path)
+    return hot_path.shared_html(
+        cache_key if draft is None and not any(extra.values()) else None,
+        lambda: render_template("survey/start.html", context=context, draft=draft,
+                                availability=availability, lang=lang, csrf=CSRF_MARK,
+                                resume_nonce=visitor.new_nonce() if draft else None,
+                                **extra),
+        visitor.csrf_token(key)), status
 
 
 def _start_page(context: SurveyContext, key: str | None, status: int, **extra: Any):
@@ -155,31 +127,32 @@ def begin(slug: str):
             return redirect(url_for("survey.start", slug=slug), 303)
         draft = _resume_open_draft(context, key, nonce)
     else:
-        draft = service.find_draft(db.drafts, context.survey, key)
+        draft = service.find_draft(drafts(), context.survey, key)
     if draft is None or (code is not None and draft.code_id != code.id):
         # A new draft gets a new key: the visitor key of the start page never becomes one.
         district = (next((name for name, district_id in context.district_ids.items()
                           if district_id == code.district_id), None) if code else None)
         draft = service.start_draft(db.draft_engine, context.survey, code,
-                                    service.given_answers(context.questionnaire, district))
+                                    service.given_answers(context.questionnaire, district),
+                                    district)
         if draft is None:
             return _render_start(context, key, 409, code=request.form.get("code", "")[:40],
                                  code_error="code_used")
-    return _with_draft(redirect(_page_url(slug, service.resume_page(context.questionnaire,
-                                                                    draft))), slug, draft)
+    first = service.resume_page(context.questionnaire, draft)
+    return _with_draft(redirect(hot_path.page_url(slug, first)), slug, draft)
 
 
 def _resume_open_draft(context: SurveyContext, key: str, nonce: str):
     """The open-link draft of this browser under a new key (session fixation: a key
     planted in the browser no longer reaches the draft once the resident resumes)."""
     new_key = service.resume_key(current_app.secret_key, key, nonce)
-    draft = service.find_draft(db.drafts, context.survey, key)
+    draft = service.find_draft(drafts(), context.survey, key)
     if draft is not None:
-        db.drafts.forget(context.survey.id, key)
+        drafts().forget(context.survey.id, key)
         if service.rekey_draft(db.draft_engine, draft, new_key):
             return draft
     # The same form sent twice: its first tap re-keyed the draft a moment ago.
-    return service.find_draft(db.drafts, context.survey, new_key)
+    return service.find_draft(drafts(), context.survey, new_key)
 
 
 def _with_draft(response, slug: str, draft) -> HttpResponse:
@@ -197,7 +170,7 @@ def _draft_or_refuse(context: SurveyContext, key: str | None, index: int,
     if not 0 <= index < len(context.questionnaire.pages):
         abort(404)
     key = visitor.draft_key(key)
-    draft = service.find_draft(db.drafts, context.survey, key, revision, for_save)
+    draft = service.find_draft(drafts(), context.survey, key, revision, for_save)
     if draft is None:
         if key:  # drafts end only with their response: a second click on "Absenden"
             return None, redirect(url_for("survey.thanks", slug=context.survey.slug, already=1))
@@ -208,8 +181,8 @@ def _draft_or_refuse(context: SurveyContext, key: str | None, index: int,
 
 
 def _render_message(context: SurveyContext, message: str, status: int, draft=None, **params):
-    resume_url = (_page_url(context.survey.slug,
-                            service.resume_page(context.questionnaire, draft))
+    resume_url = (hot_path.page_url(context.survey.slug,
+                                    service.resume_page(context.questionnaire, draft))
                   if draft is not None else None)
     return render_template("survey/message.html", context=context, message=message,
                            params=params, resume_url=resume_url,
@@ -231,23 +204,20 @@ def _render_page(context: SurveyContext, draft, index: int, values: dict[str, li
     # HTML is kept per survey, districts, page, language, questions and progress.
     unanswered = not errors and not any(name in values for name in page.field_names()
                                         if name not in given)
-    key = (context.survey.id, tuple(context.districts), index, lang,
+    key = (context.survey, tuple(context.districts), index, lang,
            tuple(question.code for question in questions), position, total, is_last,
            tuple(given.items()))
-    return _shared_html(key if unanswered else None, draft.key, lambda: render_template(
+    return hot_path.shared_html(key if unanswered else None, lambda: render_template(
         "survey/page.html", context=context, page=page, number=index + 1,
         questions=questions, values=values, errors=errors or {}, position=position,
         total=total, is_last=is_last, lang=lang, csrf=CSRF_MARK,
         given={name: dict(context.districts).get(code, code) for name, code in given.items()}
-    )), status
+    ), visitor.csrf_token(draft.key)), status
 
 
 def _given(context: SurveyContext, draft) -> dict[str, str]:
     """Answers this resident is not asked for (the district of their invitation code)."""
-    if draft.code_id is None:
-        return {}
-    return service.given_answers(context.questionnaire,
-                                 service.code_district(db.draft_engine, draft.code_id))
+    return service.given_answers(context.questionnaire, draft.district)
 
 
 def _values_from_answers(answers: dict[str, Any]) -> dict[str, list[str]]:
@@ -311,11 +281,12 @@ def _take_page(context: SurveyContext, draft, index: int) -> Any:
         answers.update({name: draft.answers[name] for name in errors if name in draft.answers})
         merged = service.merge_page_answers(questionnaire, draft, index, answers)
         if action in LANGUAGE_ACTIONS:
-            target = f"{_page_url(context.survey.slug, index)}?lang={LANGUAGE_ACTIONS[action]}"
+            target = (f"{hot_path.page_url(context.survey.slug, index)}"
+                      f"?lang={LANGUAGE_ACTIONS[action]}")
             return _saved(context, draft, merged, target)
         previous = service.previous_page(questionnaire, merged, index)
         target = (url_for("survey.start", slug=context.survey.slug) if previous is None
-                  else _page_url(context.survey.slug, previous))
+                  else hot_path.page_url(context.survey.slug, previous))
         return _saved(context, draft, merged, target)
     merged = service.merge_page_answers(questionnaire, draft, index, answers)
     if errors:
@@ -323,18 +294,18 @@ def _take_page(context: SurveyContext, draft, index: int) -> Any:
         return _render_page(context, draft, index, values, errors, status=422, given=given)
     following = service.next_page(questionnaire, merged, index)
     if following is not None:
-        return _saved(context, draft, merged, _page_url(context.survey.slug, following),
+        return _saved(context, draft, merged, hot_path.page_url(context.survey.slug, following),
                       reached_page=following)
     incomplete = questionnaire.missing_required(merged)
     if incomplete is not None:  # an earlier answer changed what is asked: ask it first
-        return _saved(context, draft, merged, _page_url(context.survey.slug, incomplete))
+        return _saved(context, draft, merged, hot_path.page_url(context.survey.slug, incomplete))
     return _finish(context, draft, merged)
 
 
 def _saved(context: SurveyContext, draft, answers: dict, target: str,
            reached_page: int | None = None) -> Any:
     """Save and go on to ``target``; _STALE if the draft changed in the meantime."""
-    if not service.save_answers(db.drafts, context.survey, draft, answers, reached_page):
+    if not service.save_answers(drafts(), context.survey, draft, answers, reached_page):
         return _STALE
     return _with_draft(redirect(target), context.survey.slug, draft)
 
@@ -344,8 +315,8 @@ def _finish(context: SurveyContext, draft, answers: dict) -> Any:
     draft.answers = answers
     slug = context.survey.slug
     stored = service.complete(db.engine, context, draft)
-    db.drafts.forget(context.survey.id, draft.key)
-    if not stored and service.find_draft(db.drafts, context.survey, draft.key) is not None:
+    drafts().forget(context.survey.id, draft.key)
+    if not stored and service.find_draft(drafts(), context.survey, draft.key) is not None:
         return _STALE  # still open: it had changed at another device
     # Gone: completed by a first click, in another tab or with the same code elsewhere.
     response = redirect(url_for("survey.thanks", slug=slug, already=None if stored else 1))
@@ -359,8 +330,9 @@ def thanks(slug: str):
     context = _context(slug)
     already = request.args.get("already") == "1"
     lang = current_language()
-    return _shared_html(("thanks", context.survey.id, already, lang), None, lambda: (
-        render_template("survey/thanks.html", context=context, already=already, lang=lang)))
+    return hot_path.shared_html(("thanks", context.survey, already, lang), lambda: (
+        render_template("survey/thanks.html", context=context, already=already, lang=lang)),
+        None)
 
 
 # --- legal pages: the same for every resident, no draft and no cookie ------------------

@@ -18,7 +18,6 @@ site can neither read the cookie nor compute the token from it.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -26,6 +25,8 @@ import secrets
 from flask import current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
+
+from . import hot_path
 
 COOKIE_PATTERN = re.compile(r"(v?[0-9a-f]{32})(?:\.([0-9]{1,9}))?\Z")
 VISITOR_MARK = "v"
@@ -81,11 +82,7 @@ def read_key(slug: str) -> str | None:
 def keep_key(response: Response, slug: str, key: str, revision: int | None = None) -> None:
     """Lives until the browser is closed, as the data-protection notice says."""
     value = key if revision is None else f"{key}.{revision}"
-    # Written out directly: the value is hex digits, "v" and "." only, nothing to quote,
-    # and set_cookie's general machinery was a measurable part of every page post.
-    response.headers.add("Set-Cookie", f"{cookie_name(slug)}={value}; HttpOnly; "
-                         f"Path={cookie_path(slug)}; SameSite=Lax"
-                         + ("; Secure" if _https() else ""))
+    hot_path.set_key_cookie(response, cookie_name(slug), value, cookie_path(slug), _https())
 
 
 def drop_key(response: Response, slug: str) -> None:
@@ -94,13 +91,7 @@ def drop_key(response: Response, slug: str) -> None:
 
 
 def csrf_token(key: str) -> str:
-    mac = current_app.extensions.get("survey_csrf_mac")
-    if mac is None:
-        secret = current_app.secret_key
-        secret = secret.encode() if isinstance(secret, str) else secret
-        mac = current_app.extensions["survey_csrf_mac"] = hmac.new(
-            secret, b"survey-csrf:", hashlib.sha256)
-    token = mac.copy()
+    token = hot_path.csrf_mac()
     token.update(key.encode())
     return token.hexdigest()
 
