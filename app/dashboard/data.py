@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from analysis.indicators import IndicatorTable, rows_by_key
 
+from ..caching import TTLCache
 from ..extensions import db
 from ..models import District, PopulationCell, Response, Survey
 from ..reporting import indicator_labels, wave_changes
@@ -47,18 +48,15 @@ def _fingerprint(survey: Survey) -> tuple:
 
 def wave_figures(survey: Survey) -> WaveFigures:
     """Indicator table (and change against the wave before) of one survey wave."""
-    cache = current_app.extensions.setdefault("dashboard_figures", {})
-    key = (survey.id, _fingerprint(survey))
-    if key in cache:
-        return cache[key]
+    cache = current_app.extensions.setdefault("dashboard_figures", TTLCache(32))
+    return cache.get_or_make((survey.id, _fingerprint(survey)), lambda: _compute(survey))
+
+
+def _compute(survey: Survey) -> WaveFigures:
     context = context_of(db.session, survey)
     result = survey_indicators(db.session, context)
     changes, previous_title = wave_changes(db.session, survey, result.table)
-    figures = WaveFigures(context, result, indicator_labels(context), changes, previous_title)
-    if len(cache) > 32:
-        cache.clear()
-    cache[key] = figures
-    return figures
+    return WaveFigures(context, result, indicator_labels(context), changes, previous_title)
 
 
 def waves_of(survey: Survey) -> list[Survey]:
