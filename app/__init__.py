@@ -8,7 +8,7 @@ from flask import Flask
 
 from . import i18n
 from .config import load_config
-from .extensions import SessionCookies, csrf, db, limiter
+from .extensions import SessionCookies, csrf, db, limiter, login_manager
 
 
 class App(Flask):
@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     i18n.init_app(app)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey,
                         Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint,
                         text)
@@ -208,8 +209,9 @@ user_municipality = Table(
 )
 
 
-class User(Base):
-    """A staff, police or programme-office account (residents never have one)."""
+class User(UserMixin, Base):
+    """A staff, police or programme-office account (residents never have one); UserMixin
+    makes it the ``current_user`` of Flask-Login."""
 
     __tablename__ = "app_user"
 
@@ -229,6 +231,10 @@ class User(Base):
         secondary=user_municipality, order_by="Municipality.name")
 
     __table_args__ = (CheckConstraint("role IN ('admin', 'staff', 'police')", name="user_role"),)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
 
 
 class AuditEvent(Base):

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
 from .. import audit
 from ..extensions import db
 from ..ratelimits import login_limits, password_change_limits
 from . import service
-from .access import load_user, login_required, start_session
+from .access import login_required, signed_in, start_session
 
 bp = Blueprint("auth", __name__, template_folder="templates")
-bp.before_request(load_user)  # residents' pages never look for an account
 
 # One answer for an unknown account, a wrong password and a locked account, so that
 # nobody learns which accounts exist or are locked. The owner, who knows the password
@@ -62,10 +62,11 @@ def login():
 @bp.post("/logout")
 def logout():
     """End the session, and every other session of the account."""
-    if g.get("user") is not None:
-        service.end_sessions(db.session, g.user)
-        audit.record(db.session, "logout", user_email=g.user.email)
+    if current_user.is_authenticated:
+        service.end_sessions(db.session, signed_in())
+        audit.record(db.session, "logout", user_email=current_user.email)
         db.session.commit()
+        logout_user()
     session.clear()
     flash("Sie sind abgemeldet.")
     return redirect(url_for("auth.login"))
@@ -79,12 +80,12 @@ def change_password():
     if request.method == "GET":
         return render_template("auth/password.html")
     try:
-        service.change_password(db.session, g.user, request.form.get("current", ""),
+        service.change_password(db.session, current_user, request.form.get("current", ""),
                                 request.form.get("new", ""), request.form.get("repeat", ""))
     except service.AccountError as error:
         return render_template("auth/password.html", error=str(error)), 422
-    audit.record(db.session, "password_changed", user_email=g.user.email)
+    audit.record(db.session, "password_changed", user_email=current_user.email)
     db.session.commit()
-    start_session(g.user, started_at=session.get("started_at"))
+    start_session(signed_in(), started_at=session.get("started_at"))
     flash("Ihr Passwort wurde geändert. Alle anderen Sitzungen Ihres Kontos sind beendet.")
     return redirect(url_for("backoffice.home"))

@@ -6,15 +6,16 @@ import re
 import secrets
 from datetime import date
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
+from flask_login import current_user
 from sqlalchemy import select
 
 from questionnaires import QuestionnaireError
 from questionnaires.loader import load_questionnaire_text, questionnaire_text
 
 from .. import audit, jobs
-from ..auth.access import (STAFF_ROLES, load_user, login_required, municipality_or_404,
+from ..auth.access import (STAFF_ROLES, login_required, municipality_or_404,
                            survey_or_404)
 from ..extensions import db
 from ..models import BackgroundJob, Survey, utc_now
@@ -30,7 +31,6 @@ from .views import uploaded
 
 bp = Blueprint("survey_admin", __name__, url_prefix="/backoffice/surveys",
                template_folder="templates")
-bp.before_request(load_user)  # residents' pages never look for an account
 # Staff read states, dates and times in German and local time on every page.
 bp.add_app_template_global(display.status_text, "status_text")
 bp.add_app_template_filter(display.german_date, "german_date")
@@ -96,7 +96,7 @@ def new(municipality_slug: str):
         return _new_page(municipality, errors), 422
     audit.record(db.session, "survey_created",
                  f"{survey.slug} ({display.ACCESS_WORDS[survey.access_mode]})",
-                 user_email=g.user.email, municipality_id=municipality.id)
+                 user_email=current_user.email, municipality_id=municipality.id)
     db.session.commit()
     return redirect(url_for("survey_admin.detail", slug=survey.slug))
 
@@ -146,7 +146,7 @@ def change_dates(slug: str):
     survey = context.survey
     set_survey_dates(survey, *dates)
     audit.record(db.session, "survey_dates", f"{slug}: {survey.opens_on} bis {survey.closes_on}",
-                 user_email=g.user.email, municipality_id=survey.municipality_id)
+                 user_email=current_user.email, municipality_id=survey.municipality_id)
     db.session.commit()
     forget_cached_survey(slug)
     flash("Der Befragungszeitraum wurde gespeichert.")
@@ -167,7 +167,7 @@ def _detail_page(context: SurveyContext, errors: dict | None = None, dates=None)
     dates = dates or {"opens_on": survey.opens_on or "", "closes_on": survey.closes_on or ""}
     return render_template("backoffice/survey.html", survey=survey,
                            questionnaire=context.questionnaire, rows=rows, total=total,
-                           jobs=jobs.user_jobs(db.session, g.user, survey),
+                           jobs=jobs.user_jobs(db.session, current_user, survey),
                            job_titles=JOB_TITLES, errors=errors or {}, dates=dates,
                            public_url=codes_service.survey_url(
                                current_app.config["PUBLIC_BASE_URL"], survey))
@@ -193,7 +193,7 @@ def change_status(slug: str):
                                unfinished=total.started - total.completed,
                                completed=total.completed)
     try:
-        change_survey_status(db.session, survey, status, g.user.email)
+        change_survey_status(db.session, survey, status, current_user.email)
     except SetupError as error:
         flash(str(error))
         return redirect(url_for("survey_admin.detail", slug=slug))
@@ -235,7 +235,7 @@ def codes(slug: str):
     if total > current_app.config["LETTERS_IN_REQUEST_MAX"]:
         return _queue_letters(survey, counts, total)
     archive = codes_service.codes_with_letters(
-        db.session, survey, counts, current_app.config["PUBLIC_BASE_URL"], g.user.email)
+        db.session, survey, counts, current_app.config["PUBLIC_BASE_URL"], current_user.email)
     job = _keep_letters(survey, counts, total, archive)
     # Redirected, so that the page shows the new codes and a reload makes none again.
     return redirect(url_for("survey_admin.codes", slug=slug, ready=job.id), 303)
@@ -248,7 +248,7 @@ def _keep_letters(survey: Survey, counts: dict[str, int], total: int,
     the latest after LETTERS_RETENTION_MINUTES. No start time: it is no measure of how
     long a worker takes."""
     now = utc_now()
-    job = BackgroundJob(id=secrets.token_hex(16), user_id=g.user.id, survey_id=survey.id,
+    job = BackgroundJob(id=secrets.token_hex(16), user_id=current_user.id, survey_id=survey.id,
                         kind="letters", state="done", message="",
                         parameters={"counts": counts, "units": total, "in_request": True},
                         file_name=f"{survey.slug}-codes.zip", output=archive,
@@ -261,7 +261,7 @@ def _keep_letters(survey: Survey, counts: dict[str, int], total: int,
 
 def _codes_page(survey: Survey, errors: dict | None = None) -> str:
     """Codes per district, the batches made so far, this account's letters, the form."""
-    letters = [job for job in jobs.user_jobs(db.session, g.user, survey)
+    letters = [job for job in jobs.user_jobs(db.session, current_user, survey)
                if job.kind == "letters"]
     ready = next((job for job in letters if job.id == request.args.get("ready")
                   and job.state == "done" and not job.message), None)
@@ -281,11 +281,11 @@ def _queue_letters(survey: Survey, counts: dict[str, int], total: int):
 
 def _submit(survey: Survey, kind: str, parameters: dict, detail: str):
     """Queue a job, or show the one of this kind that is still waiting or running."""
-    job, created = jobs.submit(db.session, g.user, survey, kind, parameters)
+    job, created = jobs.submit(db.session, current_user, survey, kind, parameters)
     if created:
         audit.record(db.session, "letters_requested" if kind == "letters" else
                      "report_requested", detail,
-                     user_email=g.user.email, municipality_id=survey.municipality_id)
+                     user_email=current_user.email, municipality_id=survey.municipality_id)
     else:
         flash(f"Es läuft bereits ein Auftrag „{JOB_TITLES[kind]}“ für Sie; es wurde kein "
               "zweiter begonnen. Sobald er fertig ist, können Sie einen neuen erteilen.")
@@ -337,7 +337,7 @@ def export(slug: str):
         return redirect(url_for("survey_admin.detail", slug=slug))
     audit.record(db.session, "responses_exported", f"{slug} als {file_format}"
                  + (" mit Gewichten" if weights else ""),
-                 user_email=g.user.email, municipality_id=context.survey.municipality_id)
+                 user_email=current_user.email, municipality_id=context.survey.municipality_id)
     db.session.commit()
     return _download(content, f"{slug}-antworten.{file_format}", MIMETYPES[file_format])
 
@@ -358,7 +358,7 @@ def import_paper(slug: str):
         return render_template("backoffice/import_errors.html", problems=error.problems,
                                back=url_for("survey_admin.detail", slug=slug)), 422
     audit.record(db.session, "responses_imported", f"{slug}: {imported} Papierbögen",
-                 user_email=g.user.email, municipality_id=context.survey.municipality_id)
+                 user_email=current_user.email, municipality_id=context.survey.municipality_id)
     db.session.commit()
     flash(f"{imported} Papierfragebögen importiert.")
     return redirect(url_for("survey_admin.detail", slug=slug))
@@ -375,7 +375,7 @@ def request_report(slug: str):
         abort(400)
     parameters = {"district": district if kind == "district" else None,
                   # Police get the version without the single free-text answers.
-                  "free_text": g.user.role != "police",
+                  "free_text": current_user.role != "police",
                   "units": len(context.district_ids) + 1 if kind == "pack" else 1}
     return _submit(context.survey, kind, parameters,
                    f"{slug}: {kind} {parameters['district'] or ''}".strip())
@@ -383,7 +383,7 @@ def request_report(slug: str):
 
 def _own_job(slug: str, job_id: str) -> BackgroundJob:
     """The job if it is the current account's (404 for everyone else)."""
-    job = jobs.owned_job(db.session, job_id, g.user, survey_or_404(slug))
+    job = jobs.owned_job(db.session, job_id, current_user, survey_or_404(slug))
     if job is None:
         abort(404)
     return job

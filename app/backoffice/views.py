@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import audit, legal
-from ..auth.access import STAFF_ROLES, load_user, login_required, municipality_or_404, \
+from ..auth.access import STAFF_ROLES, login_required, municipality_or_404, \
     visible_municipality_ids
 from ..extensions import db
 from ..models import District, Municipality, PopulationCell, Survey
@@ -17,7 +18,6 @@ from .districts import import_districts
 from .tabular import TableError
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder="templates")
-bp.before_request(load_user)  # residents' pages never look for an account
 # What a municipality's letters will lack (backoffice/_letter_contact.html).
 bp.add_app_template_global(
     lambda municipality: legal.letter_warnings(legal.ResidentTexts.of(municipality)),
@@ -36,7 +36,7 @@ def uploaded(name: str) -> tuple[bytes, str] | None:
 @login_required()
 def home():
     """The municipalities (and their surveys) that the user may see."""
-    ids = visible_municipality_ids(g.user)
+    ids = visible_municipality_ids(current_user)
     query = select(Municipality).order_by(Municipality.name)
     if ids is not None:
         query = query.where(Municipality.id.in_(ids))
@@ -59,7 +59,7 @@ def new_municipality():
     except SetupError as error:
         return render_template("backoffice/municipality_new.html", error=str(error),
                                slug=slug, name=name), 422
-    audit.record(db.session, "municipality_created", slug, user_email=g.user.email,
+    audit.record(db.session, "municipality_created", slug, user_email=current_user.email,
                  municipality_id=municipality.id)
     db.session.commit()
     return redirect(url_for("backoffice.municipality", slug=slug))
@@ -113,7 +113,7 @@ def import_district_files(slug: str):
         db.session.rollback()
         return render_template("backoffice/import_errors.html", problems=error.problems,
                                back=url_for("backoffice.municipality", slug=slug)), 422
-    audit.record(db.session, "districts_imported", str(summary), user_email=g.user.email,
+    audit.record(db.session, "districts_imported", str(summary), user_email=current_user.email,
                  municipality_id=target.id)
     db.session.commit()
     flash(f"Importiert: {summary}.")
@@ -137,7 +137,7 @@ def settings(slug: str):
         set_min_n(target, int(text) if re.fullmatch(r"[0-9]{1,6}", text) else -1)
     except SetupError as error:
         return _municipality_page(target, 422, {"min_n": text[:20]}, {"min_n": str(error)})
-    audit.record(db.session, "min_n_changed", str(target.min_n), user_email=g.user.email,
+    audit.record(db.session, "min_n_changed", str(target.min_n), user_email=current_user.email,
                  municipality_id=target.id)
     db.session.commit()
     _forget_surveys(target)
@@ -155,7 +155,7 @@ def _save_texts(target: Municipality, names: tuple[str, ...]):
     for name in names:
         setattr(target, name, values[name])
     audit.record(db.session, "resident_texts_changed", ", ".join(changed) or "keine Änderung",
-                 user_email=g.user.email, municipality_id=target.id)
+                 user_email=current_user.email, municipality_id=target.id)
     db.session.commit()
     _forget_surveys(target)
     flash(f"Gespeichert: {', '.join(changed)}." if changed else "Keine Änderung.")
