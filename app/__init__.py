@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None,
         app.config.update(test_config)
     register_extensions(app)
     register_blueprints(app)
+    register_form_helpers(app)
     register_errorhandlers(app)
     register_security_headers(app)
     register_commands(app)
@@ -59,6 +60,12 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (survey_bp, auth_bp, backoffice_bp, survey_admin_bp, dashboard_bp):
         app.register_blueprint(blueprint)
+
+
+def register_form_helpers(app: Flask) -> None:
+    from . import forms
+
+    forms.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

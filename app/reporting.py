@@ -11,7 +11,7 @@ from analysis.waves import compare_waves
 from questionnaires.codebook import AGE_GROUPS, GENDERS
 from reports.model import DistrictFacts, Places, ReportData, StructureRow
 
-from .backoffice.monitoring import progress
+from .monitoring import progress
 from .models import Response, Survey, today
 from .results import population_frame, responses_frame, survey_indicators
 from .survey.service import SurveyContext, context_of

@@ -6,23 +6,15 @@ import re
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from .. import audit
+from ..actions import ActionError, accounts
 from ..extensions import db
+from ..forms import refused
 from ..ratelimits import login_limits, password_change_limits
-from . import service
 from .access import login_required, signed_in, start_session
+from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-# One answer for an unknown account, a wrong password and a locked account, so that
-# nobody learns which accounts exist or are locked. The owner, who knows the password
-# is right, learns from it how to get in: wait for the lock to end.
-LOGIN_FAILED = (
-    "E-Mail-Adresse oder Passwort stimmen nicht. Nach "
-    f"{service.MAX_FAILED_LOGINS} Fehlversuchen in Folge nimmt ein Konto "
-    f"{service.LOCK_MINUTES} Minuten lang kein Passwort an, auch das richtige nicht. "
-    "Sind Sie sicher, dass Ihr Passwort stimmt, versuchen Sie es nach "
-    f"{service.LOCK_MINUTES} Minuten noch einmal.")
 SESSION_ENDED = {
     "expired": "Ihre Sitzung war abgelaufen. Bitte melden Sie sich erneut an.",
     "ended": "Sie wurden abgemeldet: Ihr Konto wurde an anderer Stelle abgemeldet oder "
@@ -45,16 +37,14 @@ def safe_next(target: str | None) -> str:
 @login_limits
 def login():
     """Login form; on success a fresh session (against session fixation)."""
-    if request.method == "GET":
-        return render_template("auth/login.html",
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form,
                                ended=SESSION_ENDED.get(session.pop("ended", "")))
-    email = request.form.get("email", "")[:254]
-    user, problem = service.authenticate(db.session, email, request.form.get("password", ""))
-    audit.record(db.session, "login" if not problem else f"login_{problem}",
-                 user_email=email.strip().lower()[:254])
-    db.session.commit()
-    if user is None:
-        return render_template("auth/login.html", error=LOGIN_FAILED, email=email), 401
+    try:
+        user = accounts.log_in(db.session, form.email.data, form.password.data or "")
+    except ActionError as error:
+        return render_template("auth/login.html", form=form, error=error.message), 401
     start_session(user)
     return redirect(safe_next(request.args.get("next")))
 
@@ -63,9 +53,7 @@ def login():
 def logout():
     """End the session, and every other session of the account."""
     if current_user.is_authenticated:
-        service.end_sessions(db.session, signed_in())
-        audit.record(db.session, "logout", user_email=current_user.email)
-        db.session.commit()
+        accounts.log_out(db.session, signed_in())
         logout_user()
     session.clear()
     flash("Sie sind abgemeldet.")
@@ -77,15 +65,15 @@ def logout():
 @password_change_limits
 def change_password():
     """Change one's own password; every other session of the account ends."""
-    if request.method == "GET":
-        return render_template("auth/password.html")
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/password.html", form=form)
     try:
-        service.change_password(db.session, current_user, request.form.get("current", ""),
-                                request.form.get("new", ""), request.form.get("repeat", ""))
-    except service.AccountError as error:
-        return render_template("auth/password.html", error=str(error)), 422
-    audit.record(db.session, "password_changed", user_email=current_user.email)
-    db.session.commit()
+        accounts.change_password(db.session, signed_in(), form.current.data or "",
+                                 form.new.data or "", form.repeat.data or "")
+    except ActionError as error:
+        refused(form, error)
+        return render_template("auth/password.html", form=form), 422
     start_session(signed_in(), started_at=session.get("started_at"))
     flash("Ihr Passwort wurde geändert. Alle anderen Sitzungen Ihres Kontos sind beendet.")
     return redirect(url_for("backoffice.home"))
