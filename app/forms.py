@@ -1,11 +1,13 @@
-"""What every staff form shares: an action's refusal put beside its field, and the
-helpers that backoffice/_form.html renders errors, summary and aria attributes with."""
+"""What every staff form shares: an uploaded file, an action's refusal put beside its
+field, and the helpers that backoffice/_form.html renders errors, summary and aria
+attributes with."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
 from wtforms import Field
 
 from .actions import ActionError
@@ -58,3 +60,11 @@ def refused(form: FlaskForm, error: ActionError) -> None:
             form[name].errors = [*form[name].errors, *lines]
         else:
             form.form_errors.extend(lines)
+
+
+def uploaded(field: Field) -> tuple[bytes, str] | None:
+    """An uploaded file as (content, file name), or None when the field was left empty."""
+    upload = field.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        return None
+    return upload.read(), upload.filename

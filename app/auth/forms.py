@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 
-from ..auth.service import MIN_PASSWORD_LENGTH
+from .service import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

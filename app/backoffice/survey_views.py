@@ -16,7 +16,7 @@ from ..actions.codes import letters_in_request
 from ..auth.access import (STAFF_ROLES, login_required, municipality_or_404, signed_in,
                            survey_or_404)
 from ..extensions import db
-from ..forms import refused, summary_of
+from ..forms import refused, summary_of, uploaded
 from ..models import BackgroundJob, Survey
 from ..paths import QUESTIONNAIRE_DIR
 from ..survey.service import SurveyContext, context_of
@@ -25,7 +25,6 @@ from . import code_batches, display
 from . import codes as codes_service
 from .forms import (CodesForm, DatesForm, ExportForm, PaperImportForm, ReportForm, StatusForm,
                     SurveyForm, codes_form)
-from .views import uploaded
 
 bp = Blueprint("survey_admin", __name__, url_prefix="/backoffice/surveys",
                template_folder="templates")

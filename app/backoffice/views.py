@@ -5,8 +5,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_wtf import FlaskForm
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
-from wtforms import Field
 
 from .. import audit, legal
 from ..actions import ActionError
@@ -14,7 +12,7 @@ from ..actions import municipalities as actions
 from ..auth.access import STAFF_ROLES, login_required, municipality_or_404, \
     visible_municipality_ids
 from ..extensions import db
-from ..forms import refused
+from ..forms import refused, uploaded
 from ..models import District, Municipality, PopulationCell, Survey
 from ..survey.views import forget_cached_survey
 from .forms import ContactForm, DistrictsForm, LegalTextsForm, MinNForm, MunicipalityForm
@@ -24,14 +22,6 @@ bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder
 bp.add_app_template_global(
     lambda municipality: legal.letter_warnings(legal.ResidentTexts.of(municipality)),
     "letter_warnings")
-
-
-def uploaded(field: Field) -> tuple[bytes, str] | None:
-    """An uploaded file as (content, file name), or None when the field was left empty."""
-    upload = field.data
-    if not isinstance(upload, FileStorage) or not upload.filename:
-        return None
-    return upload.read(), upload.filename
 
 
 @bp.get("/")
