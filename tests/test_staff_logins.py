@@ -35,3 +35,12 @@ def test_the_login_redirect_keeps_the_page_and_its_query(client, survey):
     assert response.status_code == 302
     assert response.headers["Location"] == (
         "/login?next=/dashboard/kassel-2026?indicator%3Dunsafe_day")
+
+
+def test_an_expired_session_says_so_on_the_login_page_itself(client, survey, app):
+    make_users(app)
+    login(client, "staff@kassel.de")
+    with client.session_transaction() as session:
+        session["seen_at"] -= 31 * 60
+    page = client.get("/login").get_data(as_text=True)
+    assert "Sitzung war abgelaufen" in page and "Abmelden (" not in page

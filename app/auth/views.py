@@ -39,8 +39,10 @@ def login():
     """Login form; on success a fresh session (against session fixation)."""
     form = LoginForm()
     if not form.validate_on_submit():
-        return render_template("auth/login.html", form=form,
-                               ended=SESSION_ENDED.get(session.pop("ended", "")))
+        # current_user first: loading it ends an expired session and says why.
+        ended = None if current_user.is_authenticated else SESSION_ENDED.get(
+            session.pop("ended", ""))
+        return render_template("auth/login.html", form=form, ended=ended)
     try:
         user = accounts.log_in(db.session, form.email.data, form.password.data or "")
     except ActionError as error:
