@@ -7,7 +7,7 @@ from flask import Flask
 
 from . import i18n
 from .config import load_config
-from .extensions import SessionCookies, csrf, db, limiter
+from .extensions import SessionCookies, csrf, db, limiter, login_manager
 from .survey.hot_path import KnownSyncFunctions
 
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None,
         app.config.update(test_config)
     register_extensions(app)
     register_blueprints(app)
+    register_form_helpers(app)
     register_errorhandlers(app)
     register_security_headers(app)
     register_commands(app)
@@ -37,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     i18n.init_app(app)
 
 
@@ -49,6 +51,12 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (survey_bp, auth_bp, backoffice_bp, survey_admin_bp, dashboard_bp):
         app.register_blueprint(blueprint)
+
+
+def register_form_helpers(app: Flask) -> None:
+    from . import forms
+
+    forms.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

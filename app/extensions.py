@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
+from flask_login import LoginManager, current_user
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -41,6 +42,20 @@ class RateLimits(Limiter):
         return getattr(hook, "__self__", None) is self or (
             isinstance(hook, partial) and hook.args[:1] == (self,))
 
+
+class StaffLogins(LoginManager):
+    """Flask-Login for the back office. Its own init_app hooks into every response (for
+    remember-me cookies, which we do not use) and by default loads the account for every
+    template rendered: residents' requests must never look for an account, so neither
+    hook is registered. The account is loaded only where ``current_user`` is read (staff
+    views and app/templates/staff_layout.html); see app/auth/access.py."""
+
+    def init_app(self, app: Flask) -> None:  # type: ignore[override]
+        app.login_manager = self  # type: ignore[attr-defined]
+        app.add_template_global(current_user, "current_user")  # a lazy proxy
+
+
+login_manager = StaffLogins()
 
 # Every limit names its own key function and reads its limit from the app's config.
 limiter = RateLimits(key_func=get_remote_address, strategy="moving-window")

@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Enum,
                         ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
                         UniqueConstraint, text)
@@ -250,8 +251,9 @@ user_municipality = Table(
 )
 
 
-class User(Base):
-    """A staff, police or programme-office account (residents never have one)."""
+class User(UserMixin, Base):
+    """A staff, police or programme-office account (residents never have one); UserMixin
+    makes it the ``current_user`` of Flask-Login."""
 
     __tablename__ = "app_user"
 
@@ -271,6 +273,10 @@ class User(Base):
         secondary=user_municipality, order_by="Municipality.name")
 
     __table_args__ = (one_of("role", Role, "user_role"),)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
 
 
 class AuditEvent(Base):

@@ -1,4 +1,5 @@
-"""Municipalities, their districts and population, and survey waves (service functions)."""
+"""Municipalities, their districts and population, and survey waves (service functions:
+they check and write into the session, and never commit; see app/actions/)."""
 from __future__ import annotations
 
 import re
@@ -10,9 +11,7 @@ from sqlalchemy.orm import Session
 
 from questionnaires import Questionnaire, load_questionnaire_file, load_questionnaire_text
 
-from . import audit
 from .models import District, Municipality, PopulationCell, Survey
-from .survey.service import erase_traces
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 ACCESS_MODES = ("open", "codes")
@@ -21,35 +20,40 @@ TRANSITIONS = {("draft", "open"), ("open", "closed"), ("closed", "open")}
 
 
 class SetupError(ValueError):
-    """A municipality or survey cannot be set up as asked; the message says why."""
+    """A municipality or survey cannot be set up as asked; the message says why, and
+    ``field`` which input was wrong (a form field's name)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def check_slug(slug: str, what: str) -> None:
     if not SLUG_PATTERN.match(slug):
         raise SetupError(f"{what} '{slug}' ist ungültig: 2–63 Zeichen a–z, 0–9 und -, "
-                         "beginnend mit Buchstabe oder Ziffer.")
+                         "beginnend mit Buchstabe oder Ziffer.", "slug")
 
 
 def set_min_n(municipality: Municipality, min_n: int) -> None:
     """The smallest number of respondents a published figure may rest on."""
     if not 10 <= min_n <= 1000:
-        raise SetupError("Die Mindestfallzahl muss zwischen 10 und 1000 liegen.")
+        raise SetupError("Die Mindestfallzahl muss zwischen 10 und 1000 liegen.", "min_n")
     municipality.min_n = min_n
 
 
 def set_survey_dates(survey: Survey, opens_on: date | None, closes_on: date | None) -> None:
     """Optional opening and closing dates (inclusive) of a survey wave."""
     if opens_on and closes_on and opens_on > closes_on:
-        raise SetupError("Das Enddatum liegt vor dem Startdatum.")
+        raise SetupError("Das Enddatum liegt vor dem Startdatum.", "closes_on")
     survey.opens_on, survey.closes_on = opens_on, closes_on
 
 
 def create_municipality(session: Session, slug: str, name: str) -> Municipality:
     check_slug(slug, "Kürzel")
     if not name.strip():
-        raise SetupError("Der Name der Kommune fehlt.")
+        raise SetupError("Der Name der Kommune fehlt.", "name")
     if session.scalar(select(Municipality.id).where(Municipality.slug == slug)) is not None:
-        raise SetupError(f"Die Kommune '{slug}' gibt es bereits.")
+        raise SetupError(f"Die Kommune '{slug}' gibt es bereits.", "slug")
     municipality = Municipality(slug=slug, name=name.strip()[:200], min_n=30)
     session.add(municipality)
     session.flush()
@@ -108,9 +112,9 @@ def create_survey_from_text(session: Session, municipality: Municipality, slug: 
     text parsed already, if the caller has)."""
     check_slug(slug, "Kürzel der Befragung")
     if access_mode not in ACCESS_MODES:
-        raise SetupError(f"Zugang '{access_mode}' gibt es nicht (open oder codes).")
+        raise SetupError(f"Zugang '{access_mode}' gibt es nicht (open oder codes).", "access")
     if session.scalar(select(Survey.id).where(Survey.slug == slug)) is not None:
-        raise SetupError(f"Eine Befragung '{slug}' gibt es bereits.")
+        raise SetupError(f"Eine Befragung '{slug}' gibt es bereits.", "slug")
     if questionnaire is None:
         questionnaire = load_questionnaire_text(yaml_text, file_name)
     survey = Survey(municipality_id=municipality.id, slug=slug,
@@ -138,15 +142,3 @@ def _refused_status(survey: Survey, status: str) -> str:
         return f"Einen Status '{status[:20]}' gibt es nicht: nur öffnen oder schließen."
     return (f"Die Befragung '{survey.slug}' ist {state[survey.status]} und kann nicht "
             f"{verb[status]} werden.")
-
-
-def change_survey_status(session: Session, survey: Survey, status: str,
-                         actor: str | None) -> None:
-    """Open or close a wave with its audit entry, committed. Closing also clears the
-    database files of earlier states of drafts and used codes (erase_traces)."""
-    set_survey_status(survey, status)
-    audit.record(session, f"survey_{status}", survey.slug, user_email=actor,
-                 municipality_id=survey.municipality_id)
-    session.commit()
-    if status == "closed":
-        erase_traces(session.get_bind())

@@ -14,7 +14,8 @@ import ipaddress
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, request
+from flask_login import current_user
 
 from .extensions import limiter
 from .survey.service import normalise_code
@@ -55,7 +56,7 @@ def typed_email() -> str:
 
 
 def logged_in_account() -> str:
-    return f"account:{g.user.id}"
+    return f"account:{current_user.id}"
 
 
 def _typed_code() -> str:

@@ -12,7 +12,7 @@ from questionnaires.codebook import AGE_GROUPS, GENDERS
 from reports.model import DistrictFacts, Places, ReportData, StructureRow
 from reports.notes import report_notes
 
-from .backoffice.monitoring import progress
+from .monitoring import progress
 from .models import Response, ResponseSource, Survey, today
 from .results import population_frame, responses_frame, survey_indicators
 from .survey.service import SurveyContext, context_of

@@ -18,7 +18,12 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AccountError(ValueError):
-    """A clear, user-facing reason why an account action was refused."""
+    """A clear, user-facing reason why an account action was refused; ``field``: the
+    input it concerns (a form field's name)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # Checked against when the e-mail is unknown, so that both cases take the same time: the
@@ -33,33 +38,36 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
-def check_new_password(password: str) -> None:
+def check_new_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang "
-                           "sein.")
+                           "sein.", field)
 
 
 def create_user(session: Session, email: str, password: str, role: str,
                 municipality_slugs: list[str]) -> User:
     email = email.strip().lower()
     if not EMAIL_PATTERN.match(email):
-        raise AccountError(f"'{email}' ist keine gültige E-Mail-Adresse.")
+        raise AccountError(f"'{email}' ist keine gültige E-Mail-Adresse.", "email")
     if role not in ROLES:
-        raise AccountError(f"Unbekannte Rolle '{role}' (erlaubt: {', '.join(ROLES)}).")
+        raise AccountError(f"Unbekannte Rolle '{role}' (erlaubt: {', '.join(ROLES)}).", "role")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(f"Es gibt bereits ein Konto für {email}.")
+        raise AccountError(f"Es gibt bereits ein Konto für {email}.", "email")
     municipalities = []
     for slug in municipality_slugs:
         municipality = session.scalar(select(Municipality).where(Municipality.slug == slug))
         if municipality is None:
-            raise AccountError(f"Unbekannte Kommune '{slug}'.")
+            raise AccountError(f"Unbekannte Kommune '{slug}'.", "municipalities")
         municipalities.append(municipality)
     if role == "admin" and municipalities:
-        raise AccountError("Die Rolle admin gilt für alle Kommunen; keine Kommune angeben.")
+        raise AccountError("Die Rolle admin gilt für alle Kommunen; keine Kommune angeben.",
+                           "municipalities")
     if role == "staff" and len(municipalities) != 1:
-        raise AccountError("Die Rolle staff braucht genau eine Kommune (--municipality).")
+        raise AccountError("Die Rolle staff braucht genau eine Kommune (--municipality).",
+                           "municipalities")
     if role == "police" and not municipalities:
-        raise AccountError("Die Rolle police braucht mindestens eine Kommune (--municipality).")
+        raise AccountError("Die Rolle police braucht mindestens eine Kommune (--municipality).",
+                           "municipalities")
     check_new_password(password)
     user = User(email=email, password_hash=hash_password(password), role=role,
                 municipalities=municipalities)
@@ -126,9 +134,9 @@ def change_password(session: Session, user: User, current: str, new: str,
     """Set a new password and end every session of the account; returns the new
     session version (see end_sessions)."""
     if not check_password_hash(user.password_hash, current):
-        raise AccountError("Das bisherige Passwort stimmt nicht.")
+        raise AccountError("Das bisherige Passwort stimmt nicht.", "current")
     if new != repeated:
-        raise AccountError("Die beiden neuen Passwörter stimmen nicht überein.")
-    check_new_password(new)
+        raise AccountError("Die beiden neuen Passwörter stimmen nicht überein.", "repeat")
+    check_new_password(new, "new")
     user.password_hash = hash_password(new)
     return end_sessions(session, user)

@@ -3,26 +3,18 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
-from .. import audit
+from ..actions import ActionError, accounts
 from ..extensions import db
+from ..forms import refused
 from ..ratelimits import login_limits, password_change_limits
-from . import service
-from .access import load_user, login_required, start_session
+from .access import login_required, signed_in, start_session
+from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__, template_folder="templates")
-bp.before_request(load_user)  # residents' pages never look for an account
 
-# One answer for an unknown account, a wrong password and a locked account, so that
-# nobody learns which accounts exist or are locked. The owner, who knows the password
-# is right, learns from it how to get in: wait for the lock to end.
-LOGIN_FAILED = (
-    "E-Mail-Adresse oder Passwort stimmen nicht. Nach "
-    f"{service.MAX_FAILED_LOGINS} Fehlversuchen in Folge nimmt ein Konto "
-    f"{service.LOCK_MINUTES} Minuten lang kein Passwort an, auch das richtige nicht. "
-    "Sind Sie sicher, dass Ihr Passwort stimmt, versuchen Sie es nach "
-    f"{service.LOCK_MINUTES} Minuten noch einmal.")
 SESSION_ENDED = {
     "expired": "Ihre Sitzung war abgelaufen. Bitte melden Sie sich erneut an.",
     "ended": "Sie wurden abgemeldet: Ihr Konto wurde an anderer Stelle abgemeldet oder "
@@ -45,16 +37,16 @@ def safe_next(target: str | None) -> str:
 @login_limits
 def login():
     """Login form; on success a fresh session (against session fixation)."""
-    if request.method == "GET":
-        return render_template("auth/login.html",
-                               ended=SESSION_ENDED.get(session.pop("ended", "")))
-    email = request.form.get("email", "")[:254]
-    user, problem = service.authenticate(db.session, email, request.form.get("password", ""))
-    audit.record(db.session, "login" if not problem else f"login_{problem}",
-                 user_email=email.strip().lower()[:254])
-    db.session.commit()
-    if user is None:
-        return render_template("auth/login.html", error=LOGIN_FAILED, email=email), 401
+    form = LoginForm()
+    if not form.validate_on_submit():
+        # current_user first: loading it ends an expired session and says why.
+        ended = None if current_user.is_authenticated else SESSION_ENDED.get(
+            session.pop("ended", ""))
+        return render_template("auth/login.html", form=form, ended=ended)
+    try:
+        user = accounts.log_in(db.session, form.email.data, form.password.data or "")
+    except ActionError as error:
+        return render_template("auth/login.html", form=form, error=error.message), 401
     start_session(user)
     return redirect(safe_next(request.args.get("next")))
 
@@ -62,10 +54,9 @@ def login():
 @bp.post("/logout")
 def logout():
     """End the session, and every other session of the account."""
-    if g.get("user") is not None:
-        service.end_sessions(db.session, g.user)
-        audit.record(db.session, "logout", user_email=g.user.email)
-        db.session.commit()
+    if current_user.is_authenticated:
+        accounts.log_out(db.session, signed_in())
+        logout_user()
     session.clear()
     flash("Sie sind abgemeldet.")
     return redirect(url_for("auth.login"))
@@ -76,15 +67,15 @@ def logout():
 @password_change_limits
 def change_password():
     """Change one's own password; every other session of the account ends."""
-    if request.method == "GET":
-        return render_template("auth/password.html")
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/password.html", form=form)
     try:
-        service.change_password(db.session, g.user, request.form.get("current", ""),
-                                request.form.get("new", ""), request.form.get("repeat", ""))
-    except service.AccountError as error:
-        return render_template("auth/password.html", error=str(error)), 422
-    audit.record(db.session, "password_changed", user_email=g.user.email)
-    db.session.commit()
-    start_session(g.user, started_at=session.get("started_at"))
+        accounts.change_password(db.session, signed_in(), form.current.data or "",
+                                 form.new.data or "", form.repeat.data or "")
+    except ActionError as error:
+        refused(form, error)
+        return render_template("auth/password.html", form=form), 422
+    start_session(signed_in(), started_at=session.get("started_at"))
     flash("Ihr Passwort wurde geändert. Alle anderen Sitzungen Ihres Kontos sind beendet.")
     return redirect(url_for("backoffice.home"))

@@ -1,4 +1,5 @@
-"""Invitation codes for a register sample: generation per district, letters, mail merge."""
+"""Invitation codes for a register sample: generation per district, letters, mail merge
+(services: nothing here commits; app/actions/codes.py does)."""
 from __future__ import annotations
 
 import io
@@ -7,14 +8,12 @@ import zipfile
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from reports.letters import Letter, LetterSet, render_letters
 
-from .. import audit
-from ..models import InvitationCode, Survey, today
-from ..survey.service import hash_code, new_codes
+from ..models import Survey, today
+from ..survey.service import new_codes
 from .tabular import TableError, TableProblem, read_table, write_csv
 
 MAX_CODES_PER_RUN = 100_000
@@ -100,43 +99,6 @@ def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str) -
         contact_email=survey.municipality.contact_email,
         paper_questionnaire=survey.municipality.paper_questionnaire)
     return render_letters(letter_set, today())
-
-
-def codes_with_letters(session: Session, survey: Survey, counts: dict[str, int],
-                       base_url: str, user_email: str | None) -> bytes:
-    """New codes per district and the ZIP with their letters and the mail merge: (number
-    of codes, ZIP). Commits.
-
-    The codes are committed before their letters are rendered: making them locks the
-    survey's code numbers, and 700 letters take about a minute to render, which no
-    resident finishing the survey should wait for. If rendering fails, the codes are
-    deleted again, so that no code exists without its letter.
-    """
-    generated = generate(session, survey, counts, base_url)
-    audit.record(session, "codes_generated", f"{survey.slug}: {len(generated)} Codes " +
-                 ", ".join(f"{code}={count}" for code, count in counts.items() if count),
-                 user_email=user_email, municipality_id=survey.municipality_id)
-    session.commit()
-    try:
-        return letters_zip(survey, generated, base_url)
-    except Exception:
-        discard(session, survey, generated, user_email)
-        raise
-
-
-def discard(session: Session, survey: Survey, generated: list[GeneratedCode],
-            user_email: str | None) -> None:
-    """Delete codes again whose letters could not be made (committed, audited)."""
-    session.rollback()
-    hashes = [hash_code(item.code) for item in generated]
-    for start in range(0, len(hashes), 500):
-        session.execute(delete(InvitationCode).where(
-            InvitationCode.survey_id == survey.id,
-            InvitationCode.code_hash.in_(hashes[start:start + 500])))
-    audit.record(session, "codes_discarded", f"{survey.slug}: {len(generated)} Codes "
-                 "wieder gelöscht, die Briefe konnten nicht erstellt werden",
-                 user_email=user_email, municipality_id=survey.municipality_id)
-    session.commit()
 
 
 def letters_zip(survey: Survey, generated: list[GeneratedCode], base_url: str) -> bytes:

@@ -1,37 +1,33 @@
 """Back-office commands: municipalities, districts, surveys, codes, responses, users.
 
-Every refusal is a one-paragraph message and exit status 1, never a traceback.
+Every refusal is a one-paragraph message and exit status 1, never a traceback. The
+commands translate options to the actions of app/actions/ and their answers (or
+ActionError) to printed lines.
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from questionnaires import QuestionnaireError
-
-from .. import audit
-from ..auth.service import AccountError, create_user
+from ..actions import CLI_ACTOR, ActionError, accounts, surveys
+from ..actions import municipalities as municipal_actions
+from ..actions.codes import generate_codes
 from ..backoffice import codes as codes_service
 from ..backoffice import responses_io
 from ..backoffice.display import ACCESS_WORDS, status_text
-from ..backoffice.districts import import_districts
-from ..backoffice.tabular import TableError
 from ..extensions import db
 from ..models import Municipality, Survey
-from ..municipal import (SetupError, change_survey_status, create_municipality, create_survey,
-                         set_min_n, set_survey_dates)
 from ..survey.service import context_of, erase_traces
 from ..survey.used_codes import used_numbers
 
-CLI_ACTOR = "cli"
 
-
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(message)
 
@@ -57,10 +53,6 @@ def read_input(path: str) -> tuple[bytes, str]:
         fail(f"{path}: kann nicht gelesen werden ({error.strerror}).")
 
 
-def table_failure(error: TableError) -> None:
-    fail("Nichts wurde importiert:\n" + "\n".join(str(problem) for problem in error.problems))
-
-
 municipalities_group = AppGroup("municipalities", help="Municipalities.")
 
 
@@ -72,13 +64,10 @@ municipalities_group = AppGroup("municipalities", help="Municipalities.")
 def municipalities_create(slug: str, name: str, min_n: int) -> None:
     """Create a municipality with short name SLUG and display NAME."""
     try:
-        municipality = create_municipality(db.session, slug, name)
-        set_min_n(municipality, min_n)
-    except SetupError as error:
-        fail(str(error))
-    audit.record(db.session, "municipality_created", slug, user_email=CLI_ACTOR,
-                 municipality_id=municipality.id)
-    db.session.commit()
+        municipality = municipal_actions.create_municipality(db.session, slug, name, min_n,
+                                                             CLI_ACTOR)
+    except ActionError as error:
+        fail(error.text())
     click.echo(f"Kommune '{slug}' ({municipality.name}) angelegt.")
 
 
@@ -97,15 +86,12 @@ def districts_import(municipality: str, districts_csv: str, population_csv: str 
     """Import DISTRICTS_CSV (code,name) into MUNICIPALITY; all files or nothing."""
     target = municipality_named(municipality)
     try:
-        summary = import_districts(
+        summary = municipal_actions.import_district_files(
             db.session, target, read_input(districts_csv),
             read_input(population_csv) if population_csv else None,
-            read_input(geojson) if geojson else None)
-    except TableError as error:
-        table_failure(error)
-    audit.record(db.session, "districts_imported", str(summary), user_email=CLI_ACTOR,
-                 municipality_id=target.id)
-    db.session.commit()
+            read_input(geojson) if geojson else None, CLI_ACTOR)
+    except ActionError as error:
+        fail(error.text())
     click.echo(f"Importiert: {summary}.")
 
 
@@ -127,25 +113,20 @@ def surveys_create(municipality: str, slug: str, questionnaire: str, access: str
     """Create survey SLUG (status draft) for MUNICIPALITY."""
     target = municipality_named(municipality)
     try:
-        survey = create_survey(db.session, target, slug, questionnaire, access, title)
-        set_survey_dates(survey, opens.date() if opens else None,
-                         closes.date() if closes else None)
-    except QuestionnaireError as error:
-        fail("Fragebogen fehlerhaft:\n" + "\n".join(error.lines()))
-    except SetupError as error:
-        fail(str(error))
-    audit.record(db.session, "survey_created", f"{slug} ({ACCESS_WORDS[access]})",
-                 user_email=CLI_ACTOR, municipality_id=target.id)
-    db.session.commit()
+        surveys.create_survey(db.session, target, slug, Path(questionnaire), access, title,
+                              opens.date() if opens else None,
+                              closes.date() if closes else None, CLI_ACTOR)
+    except ActionError as error:
+        fail(error.text())
     click.echo(f"Befragung '{slug}' angelegt (Entwurf, Zugang: {ACCESS_WORDS[access]}).")
 
 
 def _change_status(slug: str, status: str) -> None:
     survey = survey_named(slug)
     try:
-        change_survey_status(db.session, survey, status, CLI_ACTOR)
-    except SetupError as error:
-        fail(str(error))
+        surveys.change_status(db.session, survey, status, CLI_ACTOR)
+    except ActionError as error:
+        fail(error.text())
     click.echo(f"Befragung '{slug}' ist jetzt {status_text(survey)}.")
 
 
@@ -181,32 +162,33 @@ def codes_generate(survey: str, district_code: str, count: int, letters_path: st
         fail("Bitte --letters und/oder --csv angeben: die Codes gibt es nur jetzt im Klartext.")
     target = survey_named(survey)
     base_url = current_app.config["PUBLIC_BASE_URL"]
+
+    def write_files(generated: list[codes_service.GeneratedCode]) -> list[str]:
+        """The letters and the mail merge, written; no file keeps codes that are
+        deleted again because another file failed."""
+        contents, written = {}, []
+        try:
+            if letters_path:
+                contents[letters_path] = codes_service.letters_pdf(target, generated, base_url)
+            if csv_path:
+                contents[csv_path] = codes_service.mail_merge_csv(generated)
+            for path, content in contents.items():
+                Path(path).write_bytes(content)
+                written.append(Path(path))
+        except Exception:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        return list(contents)
+
     try:
-        generated = codes_service.generate(db.session, target, {district_code: count}, base_url)
-    except codes_service.CodesError as error:
-        fail(str(error))
-    audit.record(db.session, "codes_generated", f"{survey}: {count} für Stadtteil "
-                 f"{district_code}", user_email=CLI_ACTOR, municipality_id=target.municipality_id)
-    # Committed before the letters are rendered: making codes locks the survey's code
-    # numbers, and residents finishing the survey must not wait for the rendering.
-    db.session.commit()
-    outputs, written = {}, []
-    try:
-        if letters_path:
-            outputs[letters_path] = codes_service.letters_pdf(target, generated, base_url)
-        if csv_path:
-            outputs[csv_path] = codes_service.mail_merge_csv(generated)
-        for path, content in outputs.items():
-            Path(path).write_bytes(content)
-            written.append(Path(path))
-    except Exception as error:
-        codes_service.discard(db.session, target, generated, CLI_ACTOR)
-        for path in written:  # no file keeps codes that no longer exist
-            path.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            fail(f"{error.filename}: kann nicht geschrieben werden ({error.strerror}); keine "
-                 "Codes angelegt.")
-        raise
+        outputs = generate_codes(db.session, target, {district_code: count}, base_url,
+                                 CLI_ACTOR, write_files)
+    except ActionError as error:
+        fail(error.text())
+    except OSError as error:
+        fail(f"{error.filename}: kann nicht geschrieben werden ({error.strerror}); keine "
+             "Codes angelegt.")
     click.echo(f"{count} Codes für Stadtteil {district_code} erzeugt: "
                + ", ".join(outputs))
 
@@ -229,18 +211,18 @@ def responses_export(survey: str, file_format: str, sep: str, weights: bool, out
     """Write all responses of SURVEY to OUT: one row per response, one column per item."""
     target = survey_named(survey)
     context = context_of(db.session, target)
+
+    def write(content: bytes) -> None:
+        try:
+            Path(out).write_bytes(content)
+        except OSError as error:
+            fail(f"{out}: kann nicht geschrieben werden ({error.strerror}).")
+
     try:
-        content = responses_io.export(db.session, context, file_format, sep, weights)
-    except responses_io.ExportError as error:
-        fail(str(error))
-    try:
-        Path(out).write_bytes(content)
-    except OSError as error:
-        fail(f"{out}: kann nicht geschrieben werden ({error.strerror}).")
-    audit.record(db.session, "responses_exported", f"{survey} als {file_format}"
-                 + (" mit Gewichten" if weights else ""), user_email=CLI_ACTOR,
-                 municipality_id=target.municipality_id)
-    db.session.commit()
+        surveys.export_responses(db.session, context, file_format, sep, weights, CLI_ACTOR,
+                                 deliver=write)
+    except ActionError as error:
+        fail(error.text())
     click.echo(f"{out} geschrieben.")
 
 
@@ -267,12 +249,9 @@ def responses_import(survey: str, file: str) -> None:
     target = survey_named(survey)
     context = context_of(db.session, target)
     try:
-        imported = responses_io.import_paper(db.session, context, *read_input(file))
-    except TableError as error:
-        table_failure(error)
-    audit.record(db.session, "responses_imported", f"{survey}: {imported} Papierbögen",
-                 user_email=CLI_ACTOR, municipality_id=target.municipality_id)
-    db.session.commit()
+        imported = surveys.import_paper(db.session, context, read_input(file), CLI_ACTOR)
+    except ActionError as error:
+        fail(error.text())
     click.echo(f"{imported} Papierfragebögen importiert.")
 
 
@@ -291,10 +270,8 @@ def users_create(email: str, role: str, municipalities: tuple[str, ...]) -> None
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = create_user(db.session, email, password, role, list(municipalities))
-    except AccountError as error:
-        fail(str(error))
-    audit.record(db.session, "user_created", f"{user.email} ({role})", user_email=CLI_ACTOR,
-                 municipality_id=user.municipalities[0].id if user.municipalities else None)
-    db.session.commit()
+        user = accounts.create_user(db.session, email, password, role, list(municipalities),
+                                    CLI_ACTOR)
+    except ActionError as error:
+        fail(error.text())
     click.echo(f"Konto {user.email} ({role}) angelegt.")

@@ -146,7 +146,6 @@ def report_command(survey: str, out: str, district: str | None, pack: bool) -> N
 
     from analysis.indicators import AnalysisError
     from analysis.weighting import WeightingError
-    from reports.notes import note_sentence
     from reports.build import city_report, district_report, report_pack
     from reports.svg import ChartExportError
 

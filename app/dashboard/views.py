@@ -17,11 +17,10 @@ from reports.formatting import number
 from reports.model import CITY, DIMENSIONS
 from reports.svg import ChartExportError, figure_image
 
-from ..auth.access import load_user, login_required, survey_or_404
+from ..auth.access import login_required, survey_or_404
 from .data import WaveFigures, wave_figures, waves_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
-bp.before_request(load_user)
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data"
 GROUP_NAMES = {"all": "Alle Befragten", **GROUP_LABELS}

@@ -1,6 +1,6 @@
 """What a job makes: a report (city, one district, the pack) or a batch of invitation
 letters. Runs in a job worker with an app context and returns the file; only a letter
-batch writes to the database (its codes, see codes.codes_with_letters)."""
+batch writes to the database (its codes, see actions.codes.generate_codes)."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from reports.build import city_report, district_report, report_pack
 from reports.model import Places
 
-from ..backoffice import codes as codes_service
+from ..actions.codes import codes_with_letters
 from ..models import BackgroundJob, Survey, User
 from ..reporting import report_data
 from ..survey.service import context_of
@@ -52,6 +52,6 @@ def _letters(session: Session, survey: Survey, job: BackgroundJob) -> tuple[str,
     """New codes and their letters (codes_with_letters: no codes remain if it fails)."""
     counts = {code: int(count) for code, count in job.parameters["counts"].items()}
     owner = session.get(User, job.user_id)
-    content = codes_service.codes_with_letters(
+    content = codes_with_letters(
         session, survey, counts, job.parameters["base_url"], owner.email if owner else None)
     return f"{survey.slug}-codes.zip", content

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import District, InvitationCode, Response, ResponseDraft, Survey
-from .tabular import write_csv
+from .backoffice.tabular import write_csv
+from .models import District, InvitationCode, Response, ResponseDraft, Survey
 
 
 @dataclass(frozen=True)
