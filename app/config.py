@@ -148,6 +148,9 @@ def job_config() -> dict[str, Any]:
         "LETTERS_RETENTION_MINUTES": env_number("LETTERS_RETENTION_MINUTES", 60),
         # A job still running after this long is stopped (RQ) or given up as failed.
         "JOB_TIMEOUT_MINUTES": env_number("JOB_TIMEOUT_MINUTES", 30),
+        # Processes (each with its own Chromium) that render the reports of one pack; a
+        # worker making a pack uses this many more processes while it runs.
+        "REPORT_WORKERS": int(env_number("REPORT_WORKERS", 2)),
         # Up to this many codes the letters are made in the web request itself.
         "LETTERS_IN_REQUEST_MAX": int(env_number("LETTERS_IN_REQUEST_MAX", 200)),
     }

@@ -1,6 +1,9 @@
 """Gathers a survey's figures from the database and ``analysis/`` into ReportData."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -9,6 +12,7 @@ from analysis.free_text import places_by_district
 from analysis.indicators import indicator_specs
 from analysis.waves import compare_waves
 from questionnaires.codebook import AGE_GROUPS, GENDERS
+from reports.build import RenderStats, ReportPool, report_pack
 from reports.model import DistrictFacts, Places, ReportData, StructureRow
 from reports.notes import report_notes
 
@@ -99,3 +103,17 @@ def report_data(session: Session, context: SurveyContext) -> ReportData:
         synthetic=bool(synthetic))
     data.changes, data.previous_title = wave_changes(session, survey, result.table, population)
     return data
+
+
+def make_pack(session: Session, context: SurveyContext, folder: Path, workers: int,
+              adjust: Callable[[ReportData], None] | None = None,
+              progress: Callable[[str], None] | None = None,
+              setup: Callable[[], None] | None = None) -> RenderStats:
+    """The conference pack of a survey as PDFs in ``folder``, rendered by ``workers``
+    processes (REPORT_WORKERS) that start, with their Chromium, while the figures are
+    computed. ``adjust`` changes the figures before they are drawn (the police's version)."""
+    with ReportPool(workers, setup) as pool:
+        data = report_data(session, context)
+        if adjust is not None:
+            adjust(data)
+        return report_pack(data, folder, context.survey.slug, progress, pool=pool)

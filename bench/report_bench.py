@@ -2,18 +2,25 @@
 
 Builds a fresh SQLite database with the demo (Kassel, 23 districts), then renders
 the city report and the 23 district reports exactly as `flask --app app report
-kassel-2026 --all` does (analysis, charts through kaleido/Chromium, WeasyPrint).
+kassel-2026 --all` and the back office's pack job do (app.reporting.make_pack: the
+analysis, while REPORT_WORKERS processes start with their Chromium; then the reports in
+those processes: charts through kaleido/Chromium, WeasyPrint).
 
-Run: .venv/bin/python bench/report_bench.py [--responses N]
-The last line is JSON: {"seconds", "pages", "charts", "per_chart_ms"}; seconds is the
-wall time of the whole pack including the analysis; per_chart_ms is the wall time per
-chart of drawing the city report's charts once more, with Chromium already running.
+Run: .venv/bin/python bench/report_bench.py [--responses N] [--workers N] [--levers]
+The last line is JSON: {"seconds", "pages", "charts", "per_chart_ms", ...}; seconds is
+the wall time of the whole pack including the analysis; per_chart_ms is the wall time
+per chart of drawing the city report's charts once more, with Chromium already running
+(the chart cache bypassed). More keys: workers, identical_charts (charts of the pack
+that another chart of the pack repeats) and, with --levers, per speed-up the seconds the
+same pack takes without it ("without_<lever>_seconds", one pack each, in this run).
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -21,10 +28,84 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# Speed-ups that can be switched off in the report processes (see _switch_off).
+LEVERS = ("tab_reuse", "parallel_tabs", "shared_fonts", "early_start", "workers")
+
+
+def _switch_off(levers: tuple[str, ...]) -> None:
+    """Runs first in each report process: the named speed-ups off."""
+    from reports import pdf, svg
+
+    if "tab_reuse" in levers:
+        svg.RELOAD_EVERY = 1  # kaleido's own way: the page loaded afresh after each chart
+    if "parallel_tabs" in levers:
+        svg.TABS = 1
+    if "shared_fonts" in levers:
+        pdf.SHARED_FONTS = False
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the report
+    processes and their Chromium, once the pool is shut down)."""
+    return sum(usage.ru_utime + usage.ru_stime for usage in (
+        resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def pack(session, context, folder: Path, workers: int, off: tuple[str, ...] = ()):
+    """One pack as the product makes it, with the named speed-ups off;
+    (seconds, CPU seconds, stats)."""
+    from app.reporting import make_pack, report_data
+    from reports.build import report_pack
+
+    setup = functools.partial(_switch_off, off) if off else None
+    workers = 1 if "workers" in off else workers
+    started, cpu = time.perf_counter(), cpu_seconds()
+    if "early_start" in off:  # the processes start only once the figures are ready
+        from reports.build import ReportPool
+
+        data = report_data(session, context)
+        with ReportPool(workers, setup) as pool:
+            stats = report_pack(data, folder, context.survey.slug, pool=pool)
+    else:
+        stats = make_pack(session, context, folder, workers, setup=setup)
+    return time.perf_counter() - started, cpu_seconds() - cpu, stats
+
+
+def identical_charts(data) -> int:
+    """Charts of the pack that repeat another chart of the pack exactly (same JSON)."""
+    from reports import build, svg
+
+    class Collect(build.ChartMaker):
+        def finish(self) -> None:
+            pass
+
+    draw = Collect()
+    build.city_context(data, draw)
+    for district in data.districts:
+        build.district_context(data, district.code, draw)
+    keys = [svg._key(figure, "svg") for _chart, figure in draw._waiting]  # noqa: SLF001
+    return len(keys) - len(set(keys))
+
+
+def per_chart_ms(data) -> float:
+    """Wall time per chart of the city report's charts, Chromium running, no cache."""
+    from reports import build, svg
+
+    draw = build.ChartMaker()
+    build.city_context(data, draw)
+    figures = [figure for _chart, figure in draw._waiting]  # noqa: SLF001
+    svg.figure_images(figures[:1], cache=False)  # starts Chromium
+    started = time.perf_counter()
+    svg.figure_images(figures, cache=False)
+    return (time.perf_counter() - started) / max(len(figures), 1) * 1000
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, help="default: REPORT_WORKERS (2)")
+    parser.add_argument("--levers", action="store_true",
+                        help="also one pack without each speed-up: " + ", ".join(LEVERS))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.db"
@@ -34,28 +115,33 @@ def main() -> None:
         from app.extensions import db
         from app.reporting import report_data
         from app.survey.service import survey_context
-        from reports import build
 
         migrate.upgrade(os.environ["DATABASE_URL"])
         app = create_app()
+        workers = args.workers or app.config["REPORT_WORKERS"]
         with app.app_context():
             print(f"demo with {args.responses:,} responses ...", file=sys.stderr)
             load_demo(db.session, responses=args.responses, seed=7)
-            started = time.perf_counter()
-            data = report_data(db.session, survey_context(db.session, "kassel-2026"))
-            stats = build.report_pack(data, Path(folder) / "pack", "kassel-2026")
-            seconds = time.perf_counter() - started
-            # Chart export on its own, after the server has started: the cost of one chart.
-            draw = build.ChartMaker()
-            build.city_context(data, draw)
-            timed = build.ChartMaker()
-            chart_start = time.perf_counter()
-            build.city_context(data, timed)
-            per_chart_ms = (time.perf_counter() - chart_start) / max(timed.count, 1) * 1000
-    print(f"{len(stats.files)} PDFs, {stats.pages} pages, {stats.charts} charts in "
-          f"{seconds:.1f} s", file=sys.stderr)
+            context = survey_context(db.session, "kassel-2026")
+            seconds, cpu, stats = pack(db.session, context, Path(folder) / "pack", workers)
+            print(f"{len(stats.files)} PDFs, {stats.pages} pages, {stats.charts} charts in "
+                  f"{seconds:.1f} s ({workers} processes, {cpu:.1f} CPU seconds)",
+                  file=sys.stderr)
+            extra = {"workers": workers, "cpu_seconds": round(cpu, 1)}
+            if args.levers:
+                for lever in LEVERS:
+                    without, without_cpu, other = pack(
+                        db.session, context, Path(folder) / lever, workers, (lever,))
+                    assert (other.pages, other.charts) == (stats.pages, stats.charts)
+                    print(f"without {lever}: {without:.1f} s, {without_cpu:.1f} CPU seconds",
+                          file=sys.stderr)
+                    extra[f"without_{lever}_seconds"] = round(without, 2)
+                    extra[f"without_{lever}_cpu_seconds"] = round(without_cpu, 1)
+            data = report_data(db.session, context)
+            extra["identical_charts"] = identical_charts(data)
+            chart_ms = per_chart_ms(data)
     print(json.dumps({"seconds": round(seconds, 2), "pages": stats.pages,
-                      "charts": stats.charts, "per_chart_ms": round(per_chart_ms, 1)}))
+                      "charts": stats.charts, "per_chart_ms": round(chart_ms, 1), **extra}))
 
 
 if __name__ == "__main__":

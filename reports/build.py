@@ -16,7 +16,7 @@ from . import charts
 from .formatting import interval, number, percent, period
 from .model import CITY, DIMENSIONS, ReportData
 from .pdf import render_pdf_counted
-from .svg import figure_svg, svg_data_uri
+from .svg import ChartExportError, Figurish, figure_images, start_chart_server, svg_data_uri
 from .templating import environment
 
 FLAG_TEXT = {"higher": "höher als im Rest der Stadt", "lower": "niedriger als im Rest der Stadt",
@@ -99,14 +99,24 @@ def format_figure(row: dict | None, label: str, indicator: str,
 
 
 class ChartMaker:
-    """Draws charts to SVG data URIs and counts them (for the benchmark)."""
+    """Collects a report's charts and draws them together (``finish``): Chromium draws a
+    batch in several tabs at once. Counts them (for the benchmark)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self._waiting: list[tuple[Chart, Figurish]] = []
 
-    def __call__(self, chart_figure, title: str, description: str) -> Chart:
+    def __call__(self, chart_figure: Figurish, title: str, description: str) -> Chart:
         self.count += 1
-        return Chart(title, svg_data_uri(figure_svg(chart_figure)), description)
+        chart = Chart(title, "", description)
+        self._waiting.append((chart, chart_figure))
+        return chart
+
+    def finish(self) -> None:
+        """Draw the charts collected so far into their Chart objects."""
+        waiting, self._waiting = self._waiting, []
+        for (chart, _figure), svg in zip(waiting, figure_images([f for _c, f in waiting])):
+            chart.uri = svg_data_uri(svg)
 
 
 def _district_bars(data: ReportData, indicator: str) -> tuple[list[charts.Bar], int]:
@@ -298,8 +308,9 @@ def _common(data: ReportData) -> dict:
 def city_report(data: ReportData, draw: ChartMaker | None = None) -> tuple[bytes, int]:
     """(PDF, pages) of the city report."""
     draw = draw or ChartMaker()
-    html = environment().get_template("city.html").render(**_common(data),
-                                                          **city_context(data, draw))
+    context = city_context(data, draw)
+    draw.finish()
+    html = environment().get_template("city.html").render(**_common(data), **context)
     return render_pdf_counted(html)
 
 
@@ -309,34 +320,69 @@ def district_report(data: ReportData, code: str, draw: ChartMaker | None = None
     draw = draw or ChartMaker()
     if code not in {d.code for d in data.districts}:
         raise KeyError(f"unknown district '{code}'")
-    html = environment().get_template("district.html").render(
-        **_common(data), **district_context(data, code, draw))
+    context = district_context(data, code, draw)
+    draw.finish()
+    html = environment().get_template("district.html").render(**_common(data), **context)
     return render_pdf_counted(html)
 
 
-def report_pack(data: ReportData, folder: Path, slug: str,
-                progress: Callable[[str], None] | None = None, workers: int = 2) -> RenderStats:
-    """The conference pack: the city report and one report per district.
+class ReportPool:
+    """A fixed number of processes that render reports, each with its own Chromium.
 
-    Reports are rendered in ``workers`` processes, each with its own Chromium for the
-    charts (a report is CPU-bound: chart export and PDF layout).
+    Started before the figures are computed, so that the processes import their
+    libraries and start Chromium meanwhile. ``setup`` (picklable, no arguments) runs
+    first in each process (the benchmark switches speed-ups off with it). A report is
+    CPU-bound (chart export, PDF layout), so more processes than cores gain nothing.
     """
+
+    def __init__(self, workers: int, setup: Callable[[], None] | None = None) -> None:
+        self.workers = max(1, workers)
+        context = multiprocessing.get_context("spawn")  # no fork of a process with Chromium
+        self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                            initializer=_start_worker, initargs=(setup,))
+        # The pool starts its processes as work arrives: one no-op each starts them all.
+        self._started = [self.executor.submit(int) for _ in range(self.workers)]
+
+    def __enter__(self) -> ReportPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(setup: Callable[[], None] | None) -> None:
+    if setup is not None:
+        setup()
+    try:
+        start_chart_server()
+    except ChartExportError:
+        pass  # the first chart raises it again, in a report, where the caller sees it
+
+
+def report_pack(data: ReportData, folder: Path, slug: str,
+                progress: Callable[[str], None] | None = None, workers: int = 2,
+                pool: ReportPool | None = None) -> RenderStats:
+    """The conference pack: the city report and one report per district, rendered by
+    ``pool`` (or a pool of ``workers`` processes started here)."""
+    if pool is None:
+        with ReportPool(workers) as own_pool:
+            return report_pack(data, folder, slug, progress, pool=own_pool)
     folder.mkdir(parents=True, exist_ok=True)
+    # The city report is the longest: it goes first, so that no process waits for it
+    # at the end.
     jobs = [(None, folder / f"{slug}-stadt.pdf")] + [
         (d.code, folder / f"{slug}-stadtteil-{d.code}.pdf") for d in data.districts]
     stats = RenderStats()
-    context = multiprocessing.get_context("spawn")  # no fork of a process with Chromium
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
-        futures = {pool.submit(_render_to_file, data, code, path): (code, path)
-                   for code, path in jobs}
-        for future in as_completed(futures):
-            pages, charts_drawn = future.result()
-            code, path = futures[future]
-            stats.pages += pages
-            stats.charts += charts_drawn
-            stats.files.append(path)
-            if progress:
-                progress(code or "stadt")
+    futures = {pool.executor.submit(_render_to_file, data, code, path): (code, path)
+               for code, path in jobs}
+    for future in as_completed(futures):
+        pages, charts_drawn = future.result()
+        code, path = futures[future]
+        stats.pages += pages
+        stats.charts += charts_drawn
+        stats.files.append(path)
+        if progress:
+            progress(code or "stadt")
     stats.files.sort()
     return stats
 

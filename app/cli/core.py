@@ -146,10 +146,10 @@ def report_command(survey: str, out: str, district: str | None, pack: bool) -> N
 
     from analysis.indicators import AnalysisError
     from analysis.weighting import WeightingError
-    from reports.build import city_report, district_report, report_pack
+    from reports.build import city_report, district_report
     from reports.svg import ChartExportError
 
-    from ..reporting import report_data
+    from ..reporting import make_pack, report_data
     from ..survey.service import survey_context
 
     if pack and district:
@@ -158,14 +158,16 @@ def report_command(survey: str, out: str, district: str | None, pack: bool) -> N
     if context is None:
         raise click.ClickException(f"Unbekannte Befragung '{survey}'.")
     try:
-        data = report_data(db.session, context)
         if pack:
-            jobs = 1 + len(data.districts)
+            jobs = 1 + len(context.districts)
             with click.progressbar(length=jobs, label="Berichte", file=sys.stderr) as bar:
-                stats = report_pack(data, Path(out), survey, progress=lambda _name: bar.update(1))
+                stats = make_pack(db.session, context, Path(out),
+                                  current_app.config["REPORT_WORKERS"],
+                                  progress=lambda _name: bar.update(1))
             click.echo(f"{len(stats.files)} PDF-Dateien ({stats.pages} Seiten, {stats.charts} "
                        f"Grafiken) in {out}")
             return
+        data = report_data(db.session, context)
         if district and district not in {d.code for d in data.districts}:
             raise click.ClickException(f"Unbekannter Stadtteil '{district}'.")
         pdf, pages = district_report(data, district) if district else city_report(data)

@@ -8,14 +8,15 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from reports.build import city_report, district_report, report_pack
-from reports.model import Places
+from reports.build import city_report, district_report
+from reports.model import Places, ReportData
 
 from ..actions.codes import codes_with_letters
 from ..models import BackgroundJob, Survey, User
-from ..reporting import report_data
+from ..reporting import make_pack, report_data
 from ..survey.service import context_of
 
 
@@ -27,20 +28,28 @@ def make(session: Session, job: BackgroundJob) -> tuple[str, bytes]:
     return _report(session, survey, job)
 
 
+def _without_answers(data: ReportData) -> None:
+    """The police's version: places felt unsafe only as recurring terms."""
+    data.show_answers = False
+    data.places = [Places(p.district, [], p.top_terms, p.suppressed) for p in data.places]
+
+
 def _report(session: Session, survey: Survey, job: BackgroundJob) -> tuple[str, bytes]:
-    data = report_data(session, context_of(session, survey))
-    if not job.parameters.get("free_text", False):  # the police's version
-        data.show_answers = False
-        data.places = [Places(p.district, [], p.top_terms, p.suppressed) for p in data.places]
+    context = context_of(session, survey)
+    adjust = None if job.parameters.get("free_text", False) else _without_answers
     slug = survey.slug
-    if job.kind == "district":
+    if job.kind in ("district", "city"):
+        data = report_data(session, context)
+        if adjust is not None:
+            adjust(data)
+        if job.kind == "city":
+            return f"{slug}-stadt.pdf", city_report(data)[0]
         district = job.parameters["district"]
         return f"{slug}-stadtteil-{district}.pdf", district_report(data, district)[0]
-    if job.kind == "city":
-        return f"{slug}-stadt.pdf", city_report(data)[0]
     # The pack's PDFs pass through a private temporary folder of this worker only.
     with tempfile.TemporaryDirectory(prefix="sicherheit-pack-") as folder:
-        stats = report_pack(data, Path(folder), slug)
+        stats = make_pack(session, context, Path(folder),
+                          current_app.config["REPORT_WORKERS"], adjust)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
             for path in stats.files:

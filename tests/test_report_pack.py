@@ -1,0 +1,76 @@
+"""The pack's speed-ups change nothing a reader sees: identical charts are drawn once, a
+chart drawn in a reused tab equals one drawn afresh, and the reports rendered by the
+pack's processes equal the same reports rendered one after the other here."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from reports import charts, svg
+from reports.build import ChartMaker, ReportPool, city_report, district_report, report_pack
+
+from .test_reports import data_for, demo  # noqa: F401 - demo is a fixture
+
+pytestmark = pytest.mark.pdf  # every test here draws charts or renders PDFs
+
+
+def bars(title: str):
+    return charts.ranked_bars([charts.Bar("Nord", 0.3, 0.2, 0.4, "higher"),
+                               charts.Bar("Süd", 0.2, 0.1, 0.3)], title, 0.25)
+
+
+def test_identical_charts_are_drawn_once():
+    first, second = bars("Eins"), bars("Zwei")
+    before = svg.exports
+    drawn = svg.figure_images([first, second, bars("Eins")])
+    assert svg.exports - before == 2  # the repeated chart came from this batch
+    assert drawn[0] == drawn[2] != drawn[1]
+    assert svg.figure_svg(bars("Zwei")) == drawn[1] and svg.exports - before == 2
+    svg.figure_images([first], cache=False)  # the benchmark draws without the cache
+    assert svg.exports - before == 3
+
+
+def without_ids(image: bytes) -> bytes:
+    """The SVG without plotly's random ids (of the drawing, of each fill pattern), in
+    the elements' ids and wherever they are referred to."""
+    for name in set(re.findall(rb'id="[^"]*?([0-9a-f]{6})"', image)):
+        image = image.replace(name, b"ID")
+    return image
+
+
+def test_a_reused_tab_draws_as_a_fresh_one(monkeypatch):
+    figures = [bars(f"Diagramm {n}") for n in range(6)] + [charts.paired_bars(
+        ["Nachts", "Tagsüber"], [0.3, None], [0.25, 0.1], "Vergleich", "Nord")]
+    reused = [without_ids(image) for image in svg.figure_images(figures, cache=False)]
+    monkeypatch.setattr(svg, "RELOAD_EVERY", 1)  # kaleido's way: a fresh page per chart
+    assert [without_ids(image) for image in svg.figure_images(figures, cache=False)] == reused
+
+
+def page_text(pdf: bytes, tmp_path, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_pack_in_processes_equals_the_reports_made_one_by_one(app, tmp_path):
+    data = data_for(app)
+    data.districts = data.districts[:2]  # city and two districts: enough to share out
+    with ReportPool(2) as pool:
+        stats = report_pack(data, tmp_path / "pack", "kassel-2026", pool=pool)
+    assert [path.name for path in stats.files] == [
+        "kassel-2026-stadt.pdf", *(f"kassel-2026-stadtteil-{d.code}.pdf"
+                                   for d in sorted(data.districts, key=lambda d: d.code))]
+    draw = ChartMaker()  # counts the charts of all three reports
+    serial = {"kassel-2026-stadt.pdf": city_report(data, draw)} | {
+        f"kassel-2026-stadtteil-{d.code}.pdf": district_report(data, d.code, draw)
+        for d in data.districts}
+    assert stats.pages == sum(pages for _pdf, pages in serial.values())
+    assert stats.charts == draw.count >= 10 + 2  # city: 10; a district: one per chapter
+    for path in stats.files:
+        pdf, _pages = serial[path.name]
+        assert page_text(path.read_bytes(), tmp_path, "a.pdf") == \
+            page_text(pdf, tmp_path, "b.pdf"), path.name
