@@ -17,10 +17,13 @@ from questionnaires import Questionnaire
 from questionnaires.loader import MAX_MISSING_TEXT_BYTES
 from questionnaires.model import Variable
 
+from ..models import ResponseSource
+
 # What SPSS keeps of a variable label and of a value label, in bytes (UTF-8).
 VARIABLE_LABEL_BYTES = 256
 VALUE_LABEL_BYTES = 120
-SOURCE_LABELS = {"online": "online", "paper": "Papier", "synthetic": "synthetisch (Demo)"}
+SOURCE_LABELS = {ResponseSource.ONLINE: "online", ResponseSource.PAPER: "Papier",
+                 ResponseSource.SYNTHETIC: "synthetisch (Demo)"}
 META_LABELS = {
     "source": "Herkunft der Antwort",
     "completed_on": "Datum der Antwort",
