@@ -128,7 +128,7 @@ def _xlsx_cell(sheet, value: Any) -> Any:
 
 
 def value_label_text(variable: Variable) -> str:
-    choices = list(variable.choices) + ([variable.missing] if variable.missing else [])
+    choices = variable.all_choices()
     return "; ".join(f"{choice.value} = {choice.label.de}" for choice in choices)
 
 
@@ -168,7 +168,7 @@ def parse_cell(variable: Variable, text: str, districts: dict[str, int]) -> tupl
             return None, f"{number} liegt nicht zwischen {variable.minimum} und " \
                          f"{variable.maximum}."
         return number, ""
-    choices = list(variable.choices) + ([variable.missing] if variable.missing else [])
+    choices = variable.all_choices()
     for choice in choices:
         if str(choice.value) == text:
             return choice.value, ""

@@ -57,7 +57,7 @@ def item_variable(variable: Variable, values: list, districts: dict[str, str]) -
     import pandas as pd
 
     label = variable.label.de
-    choices = list(variable.choices) + ([variable.missing] if variable.missing else [])
+    choices = variable.all_choices()
     if variable.kind == "integer":
         return SavVariable(pd.to_numeric(pd.Series(values, dtype=object)).astype("float64"),
                            label, "scale", f"F{_width(variable.minimum, variable.maximum)}.0")
