@@ -169,14 +169,14 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,  # uploads are checked at 5 MB with a message
         # Resident pages keep a survey's settings this long per worker process.
-        "SURVEY_CACHE_SECONDS": float(os.environ.get("SURVEY_CACHE_SECONDS", "5")),
+        "SURVEY_CACHE_SECONDS": env_number("SURVEY_CACHE_SECONDS", 5),
         # off: resident pages without any of their caches and shortcuts (for comparing;
         # see app/survey/hot_path.py), or without those named in RESIDENT_SPEEDUPS_OFF.
         "RESIDENT_CACHES": _switch("RESIDENT_CACHES"),
         "RESIDENT_SPEEDUPS_OFF": frozenset(
             name.strip() for name in os.environ.get("RESIDENT_SPEEDUPS_OFF", "").split(",")
             if name.strip()),
-        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_IDLE_MINUTES": env_number("SESSION_IDLE_MINUTES", 30),
         # However active: a stolen or forgotten session cookie ends after this many hours.
         "SESSION_MAX_HOURS": session_max_hours(),
         # Where residents reach the app: used in invitation letters and QR codes.

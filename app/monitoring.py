@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .backoffice.tabular import write_csv
-from .models import District, InvitationCode, Response, ResponseDraft, Survey
+from .models import (District, InvitationCode, Response, ResponseDraft, ResponseSource,
+                     Survey)
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ def progress(session: Session, survey: Survey) -> tuple[list[DistrictProgress],
             select(Response.district_id, Response.source, Response.duration_minutes)
             .where(Response.survey_id == survey.id)):
         completed[district_id] += 1
-        paper[district_id] += source == "paper"
-        if source == "online" and duration is not None:
+        paper[district_id] += source == ResponseSource.PAPER
+        if source == ResponseSource.ONLINE and duration is not None:
             minutes[district_id].append(duration)
     by_code = {code: district_id for district_id, code, _name in districts}
     in_progress = Counter()

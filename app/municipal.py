@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from questionnaires import Questionnaire, load_questionnaire_file, load_questionnaire_text
 
-from .models import District, Municipality, PopulationCell, Survey
+from .models import AccessMode, District, Municipality, PopulationCell, Survey, SurveyStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-ACCESS_MODES = ("open", "codes")
+ACCESS_MODES = tuple(AccessMode)
 # Allowed status changes of a survey wave.
-TRANSITIONS = {("draft", "open"), ("open", "closed"), ("closed", "open")}
+TRANSITIONS = {(SurveyStatus.DRAFT, SurveyStatus.OPEN), (SurveyStatus.OPEN, SurveyStatus.CLOSED),
+               (SurveyStatus.CLOSED, SurveyStatus.OPEN)}
 
 
 class SetupError(ValueError):
@@ -95,7 +96,7 @@ def set_population(session: Session, district: District,
 
 
 def create_survey(session: Session, municipality: Municipality, slug: str,
-                  questionnaire_path: str | Path, access_mode: str = "open",
+                  questionnaire_path: str | Path, access_mode: str = AccessMode.OPEN,
                   title: str | None = None) -> Survey:
     """A new survey wave in draft; the questionnaire file is checked and frozen into it."""
     path = Path(questionnaire_path)
@@ -105,7 +106,7 @@ def create_survey(session: Session, municipality: Municipality, slug: str,
 
 
 def create_survey_from_text(session: Session, municipality: Municipality, slug: str,
-                            yaml_text: str, file_name: str, access_mode: str = "open",
+                            yaml_text: str, file_name: str, access_mode: str = AccessMode.OPEN,
                             title: str | None = None,
                             questionnaire: Questionnaire | None = None) -> Survey:
     """A new survey wave in draft with this questionnaire text (``questionnaire``: the
@@ -120,7 +121,7 @@ def create_survey_from_text(session: Session, municipality: Municipality, slug: 
     survey = Survey(municipality_id=municipality.id, slug=slug,
                     title=(title or questionnaire.title.de)[:200],
                     questionnaire_yaml=yaml_text, questionnaire_file=file_name[:200],
-                    access_mode=access_mode, status="draft")
+                    access_mode=access_mode, status=SurveyStatus.DRAFT)
     session.add(survey)
     session.flush()
     return survey
@@ -134,8 +135,9 @@ def set_survey_status(survey: Survey, status: str) -> None:
 
 def _refused_status(survey: Survey, status: str) -> str:
     """Why the status cannot change, in the words staff see (no draft/open/closed)."""
-    state = {"draft": "ein Entwurf", "open": "geöffnet", "closed": "geschlossen"}
-    verb = {"open": "geöffnet", "closed": "geschlossen"}
+    state = {SurveyStatus.DRAFT: "ein Entwurf", SurveyStatus.OPEN: "geöffnet",
+             SurveyStatus.CLOSED: "geschlossen"}
+    verb = {SurveyStatus.OPEN: "geöffnet", SurveyStatus.CLOSED: "geschlossen"}
     if status == survey.status:
         return f"Die Befragung '{survey.slug}' ist bereits {state[status]}."
     if status not in verb:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import ConfigError, job_config, rate_limit_config, session_max_hours
+from app.config import (ConfigError, job_config, load_config, rate_limit_config,
+                        session_max_hours)
 
 
 def test_unset_or_blank_numbers_take_their_defaults(monkeypatch):
@@ -23,6 +24,37 @@ def test_numbers_are_read_from_the_environment(monkeypatch):
     assert session_max_hours() == 0.5
     assert rate_limit_config()["TRUSTED_PROXIES"] == 2
     assert job_config()["JOB_RETENTION_HOURS"] == 48
+
+
+@pytest.fixture
+def app_config(monkeypatch, tmp_path):
+    """load_config as the app factory calls it (a SECRET_KEY given: no key file)."""
+    monkeypatch.setenv("SECRET_KEY", "test")
+    return lambda: load_config(str(tmp_path))
+
+
+def test_cache_and_idle_times_default_and_come_from_the_environment(monkeypatch, app_config):
+    monkeypatch.delenv("SURVEY_CACHE_SECONDS", raising=False)
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "")
+    config = app_config()
+    assert config["SURVEY_CACHE_SECONDS"] == 5 and config["SESSION_IDLE_MINUTES"] == 30
+    monkeypatch.setenv("SURVEY_CACHE_SECONDS", "0.5")
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "45")
+    config = app_config()
+    assert config["SURVEY_CACHE_SECONDS"] == 0.5 and config["SESSION_IDLE_MINUTES"] == 45
+
+
+@pytest.mark.parametrize("name, value", [
+    ("SURVEY_CACHE_SECONDS", "fünf"),
+    ("SURVEY_CACHE_SECONDS", "-1"),
+    ("SESSION_IDLE_MINUTES", "dreißig"),
+    ("SESSION_IDLE_MINUTES", "0"),
+])
+def test_bad_cache_or_idle_times_stop_the_start(monkeypatch, app_config, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"^{name} must be a number greater than 0, "
+                                          f"not '{value}'$"):
+        app_config()
 
 
 @pytest.mark.parametrize("name, value, message", [

@@ -14,7 +14,7 @@ from .. import audit, jobs, municipal
 from ..backoffice import responses_io
 from ..backoffice.display import ACCESS_WORDS
 from ..backoffice.tabular import TableError
-from ..models import BackgroundJob, Municipality, Survey, User
+from ..models import BackgroundJob, Municipality, Survey, SurveyStatus, User
 from ..survey.service import SurveyContext, erase_traces
 from . import refuse
 
@@ -69,7 +69,7 @@ def change_status(session: Session, survey: Survey, status: str, actor: str) -> 
     audit.record(session, f"survey_{status}", survey.slug, user_email=actor,
                  municipality_id=survey.municipality_id)
     session.commit()
-    if status == "closed":
+    if status == SurveyStatus.CLOSED:
         erase_traces(session.get_bind())
 
 

@@ -17,10 +17,10 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from ..extensions import db, login_manager
-from ..models import Municipality, Survey, User
+from ..models import Municipality, Role, Survey, User
 
-STAFF_ROLES = ("admin", "staff")
-ALL_ROLES = ("admin", "staff", "police")
+STAFF_ROLES = (Role.ADMIN, Role.STAFF)
+ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.POLICE)
 # What a session holds besides the language: Flask-Login's account id, and ours.
 SESSION_KEYS = ("_user_id", "_fresh", "_id", "version", "started_at", "seen_at")
 
@@ -85,7 +85,7 @@ def signed_in() -> User:
     return current_user._get_current_object()
 
 
-def login_required(*roles: str) -> Callable:
+def login_required(*roles: Role) -> Callable:
     """Require a logged-in user with one of ``roles`` (403 for the wrong role)."""
     allowed = roles or ALL_ROLES
 
@@ -104,7 +104,7 @@ def login_required(*roles: str) -> Callable:
 
 def visible_municipality_ids(user: User) -> set[int] | None:
     """The municipalities a user may see; None means all (admin)."""
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return None
     return {municipality.id for municipality in user.municipalities}
 

@@ -12,6 +12,10 @@ class LoginForm(FlaskForm):
     password = PasswordField("Passwort")
 
 
+class LogoutForm(FlaskForm):
+    """The logout button of the staff layout: its CSRF token only."""
+
+
 class PasswordForm(FlaskForm):
     """Checked by the action (accounts.change_password), which names the wrong field."""
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ROLES, Municipality, User, as_utc, utc_now
+from ..models import ROLES, Municipality, Role, User, as_utc, utc_now
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -59,13 +59,13 @@ def create_user(session: Session, email: str, password: str, role: str,
         if municipality is None:
             raise AccountError(f"Unbekannte Kommune '{slug}'.", "municipalities")
         municipalities.append(municipality)
-    if role == "admin" and municipalities:
+    if role == Role.ADMIN and municipalities:
         raise AccountError("Die Rolle admin gilt für alle Kommunen; keine Kommune angeben.",
                            "municipalities")
-    if role == "staff" and len(municipalities) != 1:
+    if role == Role.STAFF and len(municipalities) != 1:
         raise AccountError("Die Rolle staff braucht genau eine Kommune (--municipality).",
                            "municipalities")
-    if role == "police" and not municipalities:
+    if role == Role.POLICE and not municipalities:
         raise AccountError("Die Rolle police braucht mindestens eine Kommune (--municipality).",
                            "municipalities")
     check_new_password(password)

@@ -11,9 +11,11 @@ from ..extensions import db
 from ..forms import refused
 from ..ratelimits import login_limits, password_change_limits
 from .access import login_required, signed_in, start_session
-from .forms import LoginForm, PasswordForm
+from .forms import LoginForm, LogoutForm, PasswordForm
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+# The staff layout's logout button, on every back-office page.
+bp.add_app_template_global(LogoutForm, "logout_form")
 
 SESSION_ENDED = {
     "expired": "Ihre Sitzung war abgelaufen. Bitte melden Sie sich erneut an.",

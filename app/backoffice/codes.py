@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from reports.letters import Letter, LetterSet, render_letters
 
-from ..models import Survey, today
+from ..models import AccessMode, Survey, today
 from ..survey.service import new_codes
 from .tabular import TableError, TableProblem, read_table, write_csv
 
@@ -38,7 +38,7 @@ def survey_url(base_url: str, survey: Survey) -> str:
 def check_counts(survey: Survey, counts: dict[str, int]) -> int:
     """The number of codes asked for, or CodesError if they cannot be made (checked
     before a letter batch is queued, so that the form shows the problem at once)."""
-    if survey.access_mode != "codes":
+    if survey.access_mode != AccessMode.CODES:
         raise CodesError(f"Die Befragung '{survey.slug}' ist offen zugänglich; Codes gibt es "
                          "nur bei Zugang mit Einladungscode.")
     known = {district.code for district in survey.municipality.districts}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..audit import LOCAL_TIME
-from ..models import Survey, as_utc, today
+from ..models import AccessMode, Survey, SurveyStatus, as_utc, today
 
-STATUS_WORDS = {"draft": "Entwurf", "open": "geöffnet", "closed": "geschlossen"}
-ACCESS_WORDS = {"open": "offener Link", "codes": "Einladungscodes"}
+STATUS_WORDS = {SurveyStatus.DRAFT: "Entwurf", SurveyStatus.OPEN: "geöffnet",
+                SurveyStatus.CLOSED: "geschlossen"}
+ACCESS_WORDS = {AccessMode.OPEN: "offener Link", AccessMode.CODES: "Einladungscodes"}
 
 
 def german_date(day: date | None) -> str:
@@ -25,9 +26,9 @@ def status_text(survey: Survey, on: date | None = None) -> str:
     """The survey's status as staff should read it: an open survey before its first day
     takes no answers yet ('geplant ab …'), one past its last day none any more."""
     on = on or today()
-    if survey.status == "open" and survey.opens_on and on < survey.opens_on:
+    if survey.status == SurveyStatus.OPEN and survey.opens_on and on < survey.opens_on:
         return f"geplant ab {german_date(survey.opens_on)}"
-    if survey.status == "open" and survey.closes_on and on > survey.closes_on:
+    if survey.status == SurveyStatus.OPEN and survey.closes_on and on > survey.closes_on:
         return (f"geöffnet, Befragungszeitraum endete am {german_date(survey.closes_on)} "
                 "(nimmt keine Antworten mehr an)")
     return STATUS_WORDS[survey.status]

@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from wtforms.validators import ValidationError
 
 from .. import legal
+from ..models import AccessMode
 from ..municipal import SetupError, check_slug
 from .codes import parse_counts
 from .display import german_date
@@ -67,16 +68,16 @@ class SurveyForm(DatesForm):
 
     slug = StringField("Kürzel", filters=[_strip], validators=[_slug])
     title = StringField("Titel", filters=[_strip])
-    access = RadioField("Zugang", choices=[SelectChoice("open", "Offener Link"),
-                                           SelectChoice("codes", "Einladungscodes")],
-                        default="open", validate_choice=False)
+    access = RadioField("Zugang", choices=[SelectChoice(AccessMode.OPEN, "Offener Link"),
+                                           SelectChoice(AccessMode.CODES, "Einladungscodes")],
+                        default=AccessMode.OPEN, validate_choice=False)
     opens_on = DayField("Erster Befragungstag")
     closes_on = DayField("Letzter Befragungstag")
     questionnaire = SelectField("Fragebogen", validate_choice=False)
     questionnaire_upload = FileField("Fragebogen-Datei")
 
     def validate_access(self, field: Field) -> None:
-        if field.data not in ("open", "codes"):
+        if field.data not in tuple(AccessMode):
             raise ValidationError("Bitte „Offener Link“ oder „Einladungscodes“ wählen.")
 
 

@@ -17,7 +17,7 @@ from questionnaires import Questionnaire
 from questionnaires.model import (META_COLUMNS, Condition, Variable, clean_text,
                                   parse_integer)
 
-from ..models import Response, today
+from ..models import Response, ResponseSource, today
 from ..results import population_frame
 from ..survey.service import SurveyContext
 from .tabular import TableError, TableProblem, read_table, restore, write_csv
@@ -128,7 +128,7 @@ def _xlsx_cell(sheet, value: Any) -> Any:
 
 
 def value_label_text(variable: Variable) -> str:
-    choices = list(variable.choices) + ([variable.missing] if variable.missing else [])
+    choices = variable.all_choices()
     return "; ".join(f"{choice.value} = {choice.label.de}" for choice in choices)
 
 
@@ -168,7 +168,7 @@ def parse_cell(variable: Variable, text: str, districts: dict[str, int]) -> tupl
             return None, f"{number} liegt nicht zwischen {variable.minimum} und " \
                          f"{variable.maximum}."
         return number, ""
-    choices = list(variable.choices) + ([variable.missing] if variable.missing else [])
+    choices = variable.all_choices()
     for choice in choices:
         if str(choice.value) == text:
             return choice.value, ""
@@ -255,7 +255,8 @@ def import_paper(session: Session, context: SurveyContext, raw: bytes, source: s
         problems.append(TableProblem(source, 2, None, "Die Datei enthält keine Antworten."))
     if problems:
         raise TableError(problems)
-    session.add_all(Response(survey_id=context.survey.id, answers=answers, source="paper",
+    session.add_all(Response(survey_id=context.survey.id, answers=answers,
+                             source=ResponseSource.PAPER,
                              district_id=context.district_ids.get(answers.get("district")),
                              completed_on=today())
                     for answers in responses)

@@ -17,10 +17,13 @@ from questionnaires import Questionnaire
 from questionnaires.loader import MAX_MISSING_TEXT_BYTES
 from questionnaires.model import Variable
 
+from ..models import ResponseSource
+
 # What SPSS keeps of a variable label and of a value label, in bytes (UTF-8).
 VARIABLE_LABEL_BYTES = 256
 VALUE_LABEL_BYTES = 120
-SOURCE_LABELS = {"online": "online", "paper": "Papier", "synthetic": "synthetisch (Demo)"}
+SOURCE_LABELS = {ResponseSource.ONLINE: "online", ResponseSource.PAPER: "Papier",
+                 ResponseSource.SYNTHETIC: "synthetisch (Demo)"}
 META_LABELS = {
     "source": "Herkunft der Antwort",
     "completed_on": "Datum der Antwort",
@@ -54,7 +57,7 @@ def item_variable(variable: Variable, values: list, districts: dict[str, str]) -
     import pandas as pd
 
     label = variable.label.de
-    choices = list(variable.choices) + ([variable.missing] if variable.missing else [])
+    choices = variable.all_choices()
     if variable.kind == "integer":
         return SavVariable(pd.to_numeric(pd.Series(values, dtype=object)).astype("float64"),
                            label, "scale", f"F{_width(variable.minimum, variable.maximum)}.0")

@@ -17,7 +17,7 @@ from ..auth.access import (STAFF_ROLES, login_required, municipality_or_404, sig
                            survey_or_404)
 from ..extensions import db
 from ..forms import refused, summary_of, uploaded
-from ..models import BackgroundJob, Survey
+from ..models import BackgroundJob, Role, Survey, SurveyStatus
 from ..paths import QUESTIONNAIRE_DIR
 from ..survey.service import SurveyContext, context_of
 from ..survey.hot_path import forget_cached_survey
@@ -149,7 +149,7 @@ def change_status(slug: str):
     survey = survey_or_404(slug)
     form = StatusForm()
     status = form.status.data or ""
-    if status == "closed" and form.confirm.data != "yes":
+    if status == SurveyStatus.CLOSED and form.confirm.data != "yes":
         _rows, total = monitoring.progress(db.session, survey)
         return render_template("backoffice/close_confirm.html", survey=survey,
                                unfinished=total.started - total.completed,
@@ -290,7 +290,7 @@ def request_report(slug: str):
         abort(400)
     parameters = {"district": district if kind == "district" else None,
                   # Police get the version without the single free-text answers.
-                  "free_text": current_user.role != "police",
+                  "free_text": current_user.role != Role.POLICE,
                   "units": len(context.district_ids) + 1 if kind == "pack" else 1}
     return _submit(context.survey, kind, parameters,
                    f"{slug}: {kind} {parameters['district'] or ''}".strip())

@@ -13,7 +13,7 @@ from ..auth.access import STAFF_ROLES, login_required, municipality_or_404, \
     visible_municipality_ids
 from ..extensions import db
 from ..forms import refused, uploaded
-from ..models import District, Municipality, PopulationCell, Survey
+from ..models import District, Municipality, PopulationCell, Role, Survey
 from ..survey.hot_path import forget_cached_survey
 from .forms import ContactForm, DistrictsForm, LegalTextsForm, MinNForm, MunicipalityForm
 
@@ -40,7 +40,7 @@ def home():
 
 
 @bp.route("/municipalities/new", methods=["GET", "POST"])
-@login_required("admin")
+@login_required(Role.ADMIN)
 def new_municipality():
     """Create a municipality (programme office only)."""
     form = MunicipalityForm()
@@ -157,7 +157,7 @@ def audit_log(slug: str):
 
 
 @bp.get("/audit")
-@login_required("admin")
+@login_required(Role.ADMIN)
 def audit_log_all():
     """All audit events, including logins (programme office only)."""
     return _audit_page(None)

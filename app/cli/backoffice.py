@@ -22,7 +22,7 @@ from ..backoffice import codes as codes_service
 from ..backoffice import responses_io
 from ..backoffice.display import ACCESS_WORDS, status_text
 from ..extensions import db
-from ..models import Municipality, Survey
+from ..models import AccessMode, Municipality, Role, Survey, SurveyStatus
 from ..survey.service import context_of, erase_traces
 from ..survey.used_codes import used_numbers
 
@@ -103,8 +103,8 @@ surveys_group = AppGroup("surveys", help="Survey waves.")
 @click.argument("slug")
 @click.option("--questionnaire", required=True, type=click.Path(dir_okay=False),
               help="Questionnaire YAML file; its text is frozen into the survey.")
-@click.option("--access", type=click.Choice(["open", "codes"]), default="open",
-              show_default=True)
+@click.option("--access", type=click.Choice([mode.value for mode in AccessMode]),
+              default=AccessMode.OPEN.value, show_default=True)
 @click.option("--title", help="Title shown to staff (default: the questionnaire's title)")
 @click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), help="first day (YYYY-MM-DD)")
 @click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="last day (YYYY-MM-DD)")
@@ -134,14 +134,14 @@ def _change_status(slug: str, status: str) -> None:
 @click.argument("slug")
 def surveys_open(slug: str) -> None:
     """Open survey SLUG for residents."""
-    _change_status(slug, "open")
+    _change_status(slug, SurveyStatus.OPEN)
 
 
 @surveys_group.command("close")
 @click.argument("slug")
 def surveys_close(slug: str) -> None:
     """Close survey SLUG."""
-    _change_status(slug, "closed")
+    _change_status(slug, SurveyStatus.CLOSED)
 
 
 codes_group = AppGroup("codes", help="Invitation codes and letters.")
@@ -260,7 +260,7 @@ users_group = AppGroup("users", help="Accounts for staff, police and the program
 
 @users_group.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "staff", "police"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--municipality", "municipalities", multiple=True,
               help="municipality slug (staff: one; police: one or more; admin: none)")
 def users_create(email: str, role: str, municipalities: tuple[str, ...]) -> None:
