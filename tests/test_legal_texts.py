@@ -248,6 +248,16 @@ def test_a_contact_that_cannot_be_stored_is_refused_beside_its_field(app, staff,
     assert kassel(app).contact_name is None  # nothing stored
 
 
+@pytest.mark.parametrize("fields, line", [
+    ({"contact_email": "befragung at kassel"}, "E-Mail: das ist keine E-Mail-Adresse"),
+    ({"contact_name": "Zeile eins\nZeile zwei"}, "Ansprechperson: bitte nur eine Zeile."),
+])
+def test_the_error_summary_names_a_field_once(staff, fields, line):
+    html = save(staff, "contact", **fields).get_data(as_text=True)
+    summary = html.split('class="error-summary"', 1)[1].split("</ul>", 1)[0]
+    assert f'">{line}' in summary and summary.count(line.split(":")[0] + ":") == 1
+
+
 def test_an_overlong_legal_text_is_refused_and_kept(app, staff):
     response = save(staff, "legal", imprint="Stadt Kassel", privacy_notice="x" * 50_001)
     html = response.get_data(as_text=True)
