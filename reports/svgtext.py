@@ -7,13 +7,19 @@ whole (one x, one y, at most one dx/dy, no rotate, no letter-spacing, no textLen
 such a run is laid out and drawn here in one piece, at the place and with the style
 WeasyPrint gives its first letter. Glyphs come out the same; only kerning between
 letters is now Pango's (a fraction of a pixel). Every other text node takes
-WeasyPrint's own path. ``install`` is a no-op on other WeasyPrint versions.
+WeasyPrint's own path.
+
+plotly also writes a style attribute on every element, mostly the same few strings;
+WeasyPrint parses each again with tinycss2. Their parsed declarations are kept here
+(``_declarations``). ``install`` is a no-op on other WeasyPrint versions.
 """
 from __future__ import annotations
 
+import functools
 from math import inf
 
-ENABLED = True  # False: WeasyPrint's own letter-by-letter drawing (the benchmark's lever)
+ENABLED = True  # False: WeasyPrint's own letter-by-letter drawing
+CACHE_STYLES = True  # False: every style attribute parsed afresh
 _PER_LETTER = ("rotate", "textLength", "letter-spacing")
 
 
@@ -46,6 +52,17 @@ def install() -> None:
             return original(svg, node, font_size)
         return _draw_run(svg, node, font_size)
 
+    parse = weasy_svg.parse_declarations
+
+    @functools.lru_cache(maxsize=4096)
+    def _declarations(style: str) -> tuple[tuple, tuple]:
+        normal, important = parse(style)
+        return tuple(normal), tuple(important)
+
+    def parse_declarations(style: str):
+        return _declarations(style) if CACHE_STYLES else parse(style)
+
+    weasy_svg.parse_declarations = parse_declarations
     weasy_text._run_text = True  # noqa: SLF001
     # draw_node recognises text nodes by TAGS[tag] being svg.text: all three change.
     weasy_text.text = weasy_svg.text = text
