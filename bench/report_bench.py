@@ -6,13 +6,14 @@ kassel-2026 --all` and the back office's pack job do (app.reporting.make_pack: t
 analysis, while REPORT_WORKERS processes start with their Chromium; then the reports in
 those processes: charts through kaleido/Chromium, WeasyPrint).
 
-Run: .venv/bin/python bench/report_bench.py [--responses N] [--workers N] [--levers]
+Run: .venv/bin/python bench/report_bench.py [--responses N] [--workers N] [--levers [NAME ...]]
 The last line is JSON: {"seconds", "pages", "charts", "per_chart_ms", ...}; seconds is
 the wall time of the whole pack including the analysis; per_chart_ms is the wall time
 per chart of drawing the city report's charts once more, with Chromium already running
 (the chart cache bypassed). More keys: workers, identical_charts (charts of the pack
-that another chart of the pack repeats) and, with --levers, per speed-up the seconds the
-same pack takes without it ("without_<lever>_seconds", one pack each, in this run).
+that another chart of the pack repeats) and, with --levers, per speed-up (all, or the
+named ones) the seconds the same pack takes without it ("without_<lever>_seconds", one
+pack each, in this run).
 """
 from __future__ import annotations
 
@@ -29,19 +30,35 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # Speed-ups that can be switched off in the report processes (see _switch_off).
-LEVERS = ("tab_reuse", "parallel_tabs", "shared_fonts", "early_start", "workers")
+LEVERS = ("tab_reuse", "parallel_tabs", "shared_fonts", "early_start", "workers",
+          "svg_text_runs", "style_cache", "plain_figures")
 
 
 def _switch_off(levers: tuple[str, ...]) -> None:
     """Runs first in each report process: the named speed-ups off."""
-    from reports import pdf, svg
+    from reports import charts, pdf, svg, svgtext
 
+    if "svg_text_runs" in levers:
+        svgtext.ENABLED = False  # WeasyPrint draws chart text letter by letter
+    if "style_cache" in levers:
+        svgtext.CACHE_STYLES = False
+    if "plain_figures" in levers:  # figures through plotly's graph objects, as before
+        for name in ("ranked_bars", "paired_bars", "district_map"):
+            setattr(charts, f"{name}_spec", functools.partial(
+                _graph_objects, getattr(charts, f"{name}_spec")))
     if "tab_reuse" in levers:
         svg.RELOAD_EVERY = 1  # kaleido's own way: the page loaded afresh after each chart
     if "parallel_tabs" in levers:
         svg.TABS = 1
     if "shared_fonts" in levers:
         pdf.SHARED_FONTS = False
+
+
+def _graph_objects(spec, *args):
+    """A chart as plotly's graph objects build and validate it (go.Figure)."""
+    import plotly.graph_objects as go
+
+    return go.Figure(spec(*args))
 
 
 def cpu_seconds() -> float:
@@ -104,8 +121,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=20_000)
     parser.add_argument("--workers", type=int, help="default: REPORT_WORKERS (2)")
-    parser.add_argument("--levers", action="store_true",
-                        help="also one pack without each speed-up: " + ", ".join(LEVERS))
+    parser.add_argument("--levers", nargs="*", choices=LEVERS, metavar="LEVER",
+                        help="also one pack without each speed-up (default all): "
+                        + ", ".join(LEVERS))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.db"
@@ -128,8 +146,8 @@ def main() -> None:
                   f"{seconds:.1f} s ({workers} processes, {cpu:.1f} CPU seconds)",
                   file=sys.stderr)
             extra = {"workers": workers, "cpu_seconds": round(cpu, 1)}
-            if args.levers:
-                for lever in LEVERS:
+            if args.levers is not None:
+                for lever in args.levers or LEVERS:
                     without, without_cpu, other = pack(
                         db.session, context, Path(folder) / lever, workers, (lever,))
                     assert (other.pages, other.charts) == (stats.pages, stats.charts)

@@ -216,7 +216,7 @@ def city_context(data: ReportData, draw: ChartMaker) -> dict:
     for name in ("unsafe_night", "unsafe_day"):
         bars, hidden = _district_bars(data, name)
         city_value = _value(data.row(CITY, name))
-        chart = draw(charts.ranked_bars(bars, data.labels.get(name, name), city_value),
+        chart = draw(charts.ranked_bars_spec(bars, data.labels.get(name, name), city_value),
                      data.labels.get(name, name),
                      f"Balkendiagramm: {data.labels.get(name, name)} nach Stadtteil. Linien: "
                      "95-%-Vertrauensintervalle; ▲/▼: signifikant höher/niedriger als im Rest "
@@ -226,7 +226,7 @@ def city_context(data: ReportData, draw: ChartMaker) -> dict:
     map_chart = None
     if data.geojson:
         values = {d.code: _value(data.row(d.code, "unsafe_night")) for d in data.districts}
-        map_chart = draw(charts.district_map(data.geojson, values,
+        map_chart = draw(charts.district_map_spec(data.geojson, values,
                                              {d.code: d.name for d in data.districts},
                                              data.labels.get("unsafe_night", "")),
                          "Karte", ("Schematische Kachelkarte" if '"schematic": true' in
@@ -241,7 +241,7 @@ def city_context(data: ReportData, draw: ChartMaker) -> dict:
         bars = [charts.Bar(_row_label(data, n, measure), v, float(r["ci_low"]),
                            float(r["ci_high"]))
                 for n in names if (v := _value(r := data.row(CITY, n))) is not None]
-        chart = draw(charts.ranked_bars(bars, title), title,
+        chart = draw(charts.ranked_bars_spec(bars, title), title,
                      f"Balkendiagramm: {title}, Anteile in der Gesamtstadt. Linien: "
                      "95-%-Vertrauensintervalle") if bars else None
         sections.append({"title": title, "chart": chart,
@@ -279,7 +279,7 @@ def district_context(data: ReportData, code: str, draw: ChartMaker) -> dict:
         shown = [r for r in rows if not r["district"].suppressed]
         chart = None
         if shown:
-            chart = draw(charts.paired_bars(
+            chart = draw(charts.paired_bars_spec(
                 [r["district"].label for r in shown], [r["district"].value for r in shown],
                 [r["city"].value for r in shown], title, facts.name), title,
                 f"Balkendiagramm: {title}, {facts.name} im Vergleich zur Gesamtstadt")

@@ -10,6 +10,7 @@ names, labels, titles), never markup.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import textwrap
@@ -64,61 +65,87 @@ class Bar:
     flag: str = ""
 
 
-def _layout(figure: go.Figure, title: str, height: int, width: int = 720) -> go.Figure:
-    figure.update_layout(
-        title={"text": chart_text(title), "x": 0, "xanchor": "left", "font": {"size": 14}},
-        font={"family": FONT, "size": 11, "color": DARK}, width=width, height=height,
-        margin={"l": 10, "r": 20, "t": 40, "b": 30}, plot_bgcolor="white",
-        paper_bgcolor="white", showlegend=False)
-    return figure
+def _layout(title: str, height: int, width: int = 720, **more) -> dict:
+    """A chart's layout as plain JSON, with plotly's default template (as go.Figure
+    adds it): the same figure plotly's graph objects would give, without their
+    validation (half of a chart's Python time)."""
+    return {"template": _template(), "title": {
+                "text": chart_text(title), "x": 0, "xanchor": "left", "font": {"size": 14}},
+            "font": {"family": FONT, "size": 11, "color": DARK}, "width": width,
+            "height": height, "margin": {"l": 10, "r": 20, "t": 40, "b": 30},
+            "plot_bgcolor": "white", "paper_bgcolor": "white", "showlegend": False, **more}
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> dict:
+    import plotly.io as pio
+
+    return pio.templates[pio.templates.default].to_plotly_json()
 
 
 def ranked_bars(bars: list[Bar], title: str, reference: float | None = None,
                 reference_label: str = "Stadt") -> go.Figure:
     """Horizontal bars, highest first, with 95 % intervals and flags (▲ ▼)."""
+    return go.Figure(ranked_bars_spec(bars, title, reference, reference_label))
+
+
+def ranked_bars_spec(bars: list[Bar], title: str, reference: float | None = None,
+                     reference_label: str = "Stadt") -> dict:
+    """``ranked_bars`` as plotly's plain JSON figure (for kaleido)."""
     bars = sorted(bars, key=lambda bar: bar.estimate)
     labels = [_label_lines(b.label) for b in bars]
     colours = [HIGHER if b.flag == "higher" else LOWER if b.flag == "lower" else NEUTRAL
                for b in bars]
-    figure = go.Figure(go.Bar(
-        x=[b.estimate for b in bars],
-        y=[_axis_label(lines, f"{FLAG_MARK[b.flag]}  {percent(b.estimate)}")
-           for lines, b in zip(labels, bars)],
-        orientation="h", marker={"color": colours, "line": {"color": DARK, "width": 0.5}},
-        error_x={"type": "data", "symmetric": False, "color": DARK, "thickness": 1,
-                 "array": [b.high - b.estimate for b in bars],
-                 "arrayminus": [b.estimate - b.low for b in bars]},
-        hoverinfo="skip"))
+    trace = {
+        "type": "bar", "x": [b.estimate for b in bars],
+        "y": [_axis_label(lines, f"{FLAG_MARK[b.flag]}  {percent(b.estimate)}")
+              for lines, b in zip(labels, bars)],
+        "orientation": "h", "marker": {"color": colours, "line": {"color": DARK, "width": 0.5}},
+        "error_x": {"type": "data", "symmetric": False, "color": DARK, "thickness": 1,
+                    "array": [b.high - b.estimate for b in bars],
+                    "arrayminus": [b.estimate - b.low for b in bars]},
+        "hoverinfo": "skip"}
     top = max([b.high for b in bars] + [reference or 0, 0.05])
-    figure.update_xaxes(range=[0, min(1.0, top * 1.15)], tickformat=".0%",
-                        gridcolor="#e0e0e0", zeroline=False)
-    figure.update_yaxes(automargin=True)
-    if reference is not None:
-        figure.add_vline(x=reference, line={"color": DARK, "dash": "dash", "width": 1},
-                         annotation_text=f"{chart_text(reference_label)} {percent(reference)}",
-                         annotation_position="top")
-    return _layout(figure, title, height=max(180, _row_height(labels, 26) * len(bars) + 80))
+    more: dict = {}
+    if reference is not None:  # as plotly's add_vline draws it
+        more["shapes"] = [{"type": "line", "x0": reference, "x1": reference, "xref": "x",
+                           "y0": 0, "y1": 1, "yref": "y domain",
+                           "line": {"color": DARK, "dash": "dash", "width": 1}}]
+        more["annotations"] = [{
+            "showarrow": False, "text": f"{chart_text(reference_label)} {percent(reference)}",
+            "x": reference, "xanchor": "center", "xref": "x", "y": 1, "yanchor": "bottom",
+            "yref": "y domain"}]
+    return {"data": [trace], "layout": _layout(
+        title, height=max(180, _row_height(labels, 26) * len(bars) + 80),
+        xaxis={"range": [0, min(1.0, top * 1.15)], "tickformat": ".0%",
+               "gridcolor": "#e0e0e0", "zeroline": False},
+        yaxis={"automargin": True}, **more)}
 
 
 def paired_bars(labels: list[str], district: list[float | None], city: list[float | None],
                 title: str, district_label: str) -> go.Figure:
     """District against city per indicator (missing values are left out, not zero)."""
+    return go.Figure(paired_bars_spec(labels, district, city, title, district_label))
+
+
+def paired_bars_spec(labels: list[str], district: list[float | None],
+                     city: list[float | None], title: str, district_label: str) -> dict:
+    """``paired_bars`` as plotly's plain JSON figure (for kaleido)."""
     lines = [_label_lines(label) for label in labels]
-    figure = go.Figure()
-    for name, values, colour, pattern in ((district_label, district, DARK, ""),
-                                          ("Stadt", city, LIGHT, "/")):
-        figure.add_trace(go.Bar(
-            name=chart_text(name), y=[_axis_label(label) for label in lines], x=list(values),
-            orientation="h", marker={"color": colour, "pattern": {"shape": pattern},
-                                     "line": {"color": DARK, "width": 0.5}},
-            text=[percent(v) if v is not None else "–" for v in values],
-            textposition="outside", cliponaxis=False, hoverinfo="skip"))
-    figure.update_layout(barmode="group")
-    figure.update_xaxes(range=[0, 1.0], tickformat=".0%", gridcolor="#e0e0e0")
-    figure.update_yaxes(autorange="reversed", automargin=True)
-    figure = _layout(figure, title, height=max(220, _row_height(lines, 44) * len(labels) + 90))
-    figure.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.08})
-    return figure
+    traces = [{
+        "type": "bar", "name": chart_text(name), "y": [_axis_label(label) for label in lines],
+        "x": list(values), "orientation": "h",
+        "marker": {"color": colour, "pattern": {"shape": pattern},
+                   "line": {"color": DARK, "width": 0.5}},
+        "text": [percent(v) if v is not None else "–" for v in values],
+        "textposition": "outside", "cliponaxis": False, "hoverinfo": "skip"}
+        for name, values, colour, pattern in ((district_label, district, DARK, ""),
+                                              ("Stadt", city, LIGHT, "/"))]
+    return {"data": traces, "layout": _layout(
+        title, height=max(220, _row_height(lines, 44) * len(labels) + 90), barmode="group",
+        xaxis={"range": [0, 1.0], "tickformat": ".0%", "gridcolor": "#e0e0e0"},
+        yaxis={"autorange": "reversed", "automargin": True}, showlegend=True,
+        legend={"orientation": "h", "y": -0.08})}
 
 
 def district_map(geojson: str, values: dict[str, float | None], names: dict[str, str],
@@ -127,43 +154,53 @@ def district_map(geojson: str, values: dict[str, float | None], names: dict[str,
 
     Districts without a published value are hatched.
     """
+    return go.Figure(district_map_spec(geojson, values, names, title))
+
+
+def district_map_spec(geojson: str, values: dict[str, float | None], names: dict[str, str],
+                      title: str) -> dict:
+    """``district_map`` as plotly's plain JSON figure (for kaleido)."""
     data = json.loads(geojson)
     published = [v for v in values.values() if v is not None]
     low, high = (min(published), max(published)) if published else (0.0, 1.0)
-    figure = go.Figure()
+    traces = []
     for feature in data["features"]:
         code = str(feature["properties"]["code"])
         value = values.get(code)
         shade = _shade(value, low, high)
         for ring in _outer_rings(feature["geometry"]):
-            xs, ys = zip(*[(point[0], point[1]) for point in ring])
-            figure.add_trace(go.Scatter(
-                x=xs, y=ys, fill="toself", mode="lines", hoverinfo="skip", showlegend=False,
-                line={"color": DARK, "width": 0.8},
-                fillcolor=shade if value is not None else "white",
-                fillpattern=None if value is not None else {"shape": "/", "fgcolor": MID}))
+            trace = {"type": "scatter", "x": [point[0] for point in ring],
+                     "y": [point[1] for point in ring], "fill": "toself", "mode": "lines",
+                     "hoverinfo": "skip", "showlegend": False,
+                     "line": {"color": DARK, "width": 0.8},
+                     "fillcolor": shade if value is not None else "white"}
+            if value is None:
+                trace["fillpattern"] = {"shape": "/", "fgcolor": MID}
+            traces.append(trace)
         x, y = _centre(feature["geometry"])
         # Long double names ("Nord/Holland") break at their slash.
         name = "/<br>".join(chart_text(part) for part in names.get(code, code).split("/"))
         label = f"{name}<br>{percent(value) if value is not None else '–'}"
-        figure.add_trace(go.Scatter(
-            x=[x], y=[y], mode="text", text=[label], hoverinfo="skip", showlegend=False,
-            textfont={"size": 8, "color": "white" if value is not None and
-                      _is_dark(value, low, high) else DARK}))
+        traces.append({
+            "type": "scatter", "x": [x], "y": [y], "mode": "text", "text": [label],
+            "hoverinfo": "skip", "showlegend": False,
+            "textfont": {"size": 8, "color": "white" if value is not None and
+                         _is_dark(value, low, high) else DARK}})
     for label, colour, pattern in _map_legend(low, high, bool(published),
                                               any(v is None for v in values.values())):
         # Empty bars: legend entries only, with the fill (or hatching) of the map.
-        figure.add_trace(go.Bar(x=[None], y=[None], name=chart_text(label), showlegend=True,
-                                marker={"color": colour, "line": {"color": DARK, "width": 0.8},
-                                        "pattern": pattern}, hoverinfo="skip"))
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.0 / math.cos(
-        math.radians(_mean_latitude(data))))
-    figure = _layout(figure, title, height=600)
-    figure.update_layout(showlegend=True, legend={
-        "orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "traceorder": "normal",
-        "title": {"text": "Anteil:"}})
-    return figure
+        marker = {"color": colour, "line": {"color": DARK, "width": 0.8}}
+        if pattern is not None:
+            marker["pattern"] = pattern
+        traces.append({"type": "bar", "x": [None], "y": [None], "name": chart_text(label),
+                       "showlegend": True, "marker": marker, "hoverinfo": "skip"})
+    return {"data": traces, "layout": _layout(
+        title, height=600, xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x",
+               "scaleratio": 1.0 / math.cos(math.radians(_mean_latitude(data)))},
+        showlegend=True, legend={
+            "orientation": "h", "x": 0, "y": -0.02, "yanchor": "top", "traceorder": "normal",
+            "title": {"text": "Anteil:"}})}
 
 
 def map_classes(low: float, high: float) -> list[tuple[float, float]]:

@@ -14,6 +14,10 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from . import svgtext
+
+svgtext.install()
+
 ASSET_DIR = Path(__file__).resolve().parent / "assets"
 
 
