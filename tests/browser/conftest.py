@@ -32,6 +32,9 @@ REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", even
                          + ` at ${event.sourceFile}:${event.lineNumber}`));"""
 
 _pages: list[Page] = []
+# Waiting, not timing: the first plotly chart of a session can take longer than
+# playwright's default 5 s on a 2-core machine that also runs a database and the app.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")
