@@ -12,9 +12,11 @@ from analysis.free_text import places_by_district
 from analysis.indicators import indicator_specs
 from analysis.waves import compare_waves
 from questionnaires.codebook import AGE_GROUPS, GENDERS
-from reports.build import RenderStats, ReportPool, report_pack
+from reports.build import RenderStats, report_pack
 from reports.model import DistrictFacts, Places, ReportData, StructureRow
 from reports.notes import report_notes
+from reports.pool import ReportPool
+from reports.svg import start_chart_server
 
 from .monitoring import progress
 from .models import Response, ResponseSource, Survey, today
@@ -109,10 +111,12 @@ def make_pack(session: Session, context: SurveyContext, folder: Path, workers: i
               adjust: Callable[[ReportData], None] | None = None,
               progress: Callable[[str], None] | None = None,
               setup: Callable[[], None] | None = None) -> RenderStats:
-    """The conference pack of a survey as PDFs in ``folder``, rendered by ``workers``
-    processes (REPORT_WORKERS) that start, with their Chromium, while the figures are
-    computed. ``adjust`` changes the figures before they are drawn (the police's version)."""
+    """The conference pack of a survey as PDFs in ``folder``, laid out by ``workers``
+    processes (REPORT_WORKERS). They start, and so does this process's Chromium for the
+    charts, while the figures are computed. ``adjust`` changes the figures before they
+    are drawn (the police's version)."""
     with ReportPool(workers, setup) as pool:
+        start_chart_server()  # after the pool: its processes may be forked, see reports/pool.py
         data = report_data(session, context)
         if adjust is not None:
             adjust(data)

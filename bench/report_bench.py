@@ -3,22 +3,26 @@
 Builds a fresh SQLite database with the demo (Kassel, 23 districts), then renders
 the city report and the 23 district reports exactly as `flask --app app report
 kassel-2026 --all` and the back office's pack job do (app.reporting.make_pack: the
-analysis, while REPORT_WORKERS processes start with their Chromium; then the reports in
-those processes: charts through kaleido/Chromium, WeasyPrint).
+REPORT_WORKERS processes and this process's Chromium start while the figures are
+computed; then this process draws each report's charts and fills its template, and the
+processes lay out and write the PDFs with WeasyPrint). Every pack starts cold: its own
+report processes, its own Chromium.
 
 Run: .venv/bin/python bench/report_bench.py [--responses N] [--workers N] [--levers [NAME ...]]
 The last line is JSON: {"seconds", "pages", "charts", "per_chart_ms", ...}; seconds is
 the wall time of the whole pack including the analysis; per_chart_ms is the wall time
 per chart of drawing the city report's charts once more, with Chromium already running
-(the chart cache bypassed). More keys: workers, identical_charts (charts of the pack
-that another chart of the pack repeats) and, with --levers, per speed-up (all, or the
-named ones) the seconds the same pack takes without it ("without_<lever>_seconds", one
-pack each, in this run).
+(the chart cache bypassed). More keys: workers, cpu_seconds (this process, the report
+processes and Chromium), identical_charts (charts of the pack that another chart of the
+pack repeats) and, with --levers, per speed-up (all, or the named ones) the seconds the
+same pack takes without it ("without_<lever>_seconds", one pack each, in this run).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import importlib
 import json
 import os
 import resource
@@ -29,29 +33,50 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# Speed-ups that can be switched off in the report processes (see _switch_off).
-LEVERS = ("tab_reuse", "parallel_tabs", "shared_fonts", "early_start", "workers",
-          "svg_text_runs", "style_cache", "plain_figures")
+# Speed-ups that a module setting switches off: lever -> (module, setting, value).
+SETTINGS = {
+    "basic_bundle": ("reports.svg", "USE_BASIC_BUNDLE", False),  # the full plotly.js
+    "tab_reuse": ("reports.svg", "RELOAD_EVERY", 1),  # kaleido's way: reload per chart
+    "parallel_tabs": ("reports.svg", "TABS", 1),
+    "fork": ("reports.pool", "FORK", False),  # report processes spawned afresh
+    "gc_tuning": ("reports.pool", "TUNE_GC", False),
+    "shared_fonts": ("reports.pdf", "SHARED_FONTS", False),
+    "svg_text_runs": ("reports.svgtext", "ENABLED", False),  # chart text letter by letter
+    "style_cache": ("reports.svgtext", "CACHE_STYLES", False),
+}
+# Speed-ups switched off otherwise (see pack and _switch_off).
+LEVERS = (*SETTINGS, "plain_figures", "early_start", "workers")
 
 
-def _switch_off(levers: tuple[str, ...]) -> None:
-    """Runs first in each report process: the named speed-ups off."""
-    from reports import charts, pdf, svg, svgtext
+def _switch_off(levers: tuple[str, ...]) -> dict:
+    """The named speed-ups off in this process; returns what to restore. Runs in this
+    process (charts, templates) and first in each report process (layout)."""
+    from reports import charts
 
-    if "svg_text_runs" in levers:
-        svgtext.ENABLED = False  # WeasyPrint draws chart text letter by letter
-    if "style_cache" in levers:
-        svgtext.CACHE_STYLES = False
+    before = {}
+    for lever in levers:
+        if lever in SETTINGS:
+            module_name, name, value = SETTINGS[lever]
+            module = importlib.import_module(module_name)
+            before[(module, name)] = getattr(module, name)
+            setattr(module, name, value)
     if "plain_figures" in levers:  # figures through plotly's graph objects, as before
         for name in ("ranked_bars", "paired_bars", "district_map"):
-            setattr(charts, f"{name}_spec", functools.partial(
-                _graph_objects, getattr(charts, f"{name}_spec")))
-    if "tab_reuse" in levers:
-        svg.RELOAD_EVERY = 1  # kaleido's own way: the page loaded afresh after each chart
-    if "parallel_tabs" in levers:
-        svg.TABS = 1
-    if "shared_fonts" in levers:
-        pdf.SHARED_FONTS = False
+            spec = getattr(charts, f"{name}_spec")
+            before[(charts, f"{name}_spec")] = spec
+            setattr(charts, f"{name}_spec", functools.partial(_graph_objects, spec))
+    return before
+
+
+@contextlib.contextmanager
+def switched_off(levers: tuple[str, ...]):
+    """The named speed-ups off in this process while the block runs."""
+    before = _switch_off(levers)
+    try:
+        yield
+    finally:
+        for (module, name), value in before.items():
+            setattr(module, name, value)
 
 
 def _graph_objects(spec, *args):
@@ -63,29 +88,33 @@ def _graph_objects(spec, *args):
 
 def cpu_seconds() -> float:
     """CPU time of this process and of its children that have ended (the report
-    processes and their Chromium, once the pool is shut down)."""
+    processes once the pool is shut down, Chromium once it is stopped)."""
     return sum(usage.ru_utime + usage.ru_stime for usage in (
         resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def pack(session, context, folder: Path, workers: int, off: tuple[str, ...] = ()):
-    """One pack as the product makes it, with the named speed-ups off;
+    """One cold pack as the product makes it, with the named speed-ups off;
     (seconds, CPU seconds, stats)."""
     from app.reporting import make_pack, report_data
+    from reports import svg
     from reports.build import report_pack
 
     setup = functools.partial(_switch_off, off) if off else None
     workers = 1 if "workers" in off else workers
-    started, cpu = time.perf_counter(), cpu_seconds()
-    if "early_start" in off:  # the processes start only once the figures are ready
-        from reports.build import ReportPool
+    with switched_off(off):
+        started, cpu = time.perf_counter(), cpu_seconds()
+        if "early_start" in off:  # processes and Chromium start once the figures are ready
+            from reports.pool import ReportPool
 
-        data = report_data(session, context)
-        with ReportPool(workers, setup) as pool:
-            stats = report_pack(data, folder, context.survey.slug, pool=pool)
-    else:
-        stats = make_pack(session, context, folder, workers, setup=setup)
-    return time.perf_counter() - started, cpu_seconds() - cpu, stats
+            data = report_data(session, context)
+            with ReportPool(workers, setup) as pool:
+                stats = report_pack(data, folder, context.survey.slug, pool=pool)
+        else:
+            stats = make_pack(session, context, folder, workers, setup=setup)
+        seconds = time.perf_counter() - started
+        svg._stop()  # the next pack starts its own Chromium; this one's CPU is counted
+    return seconds, cpu_seconds() - cpu, stats
 
 
 def identical_charts(data) -> int:

@@ -2,9 +2,8 @@
 drawn and laid out for print (WeasyPrint)."""
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from . import charts
 from .formatting import interval, number, percent, period
 from .model import CITY, DIMENSIONS, ReportData
 from .pdf import render_pdf_counted
-from .svg import ChartExportError, Figurish, figure_images, start_chart_server, svg_data_uri
+from .pool import ReportPool
+from .svg import Figurish, figure_images, start_chart_server, svg_data_uri
 from .templating import environment
 
 FLAG_TEXT = {"higher": "höher als im Rest der Stadt", "lower": "niedriger als im Rest der Stadt",
@@ -305,90 +305,61 @@ def _common(data: ReportData) -> dict:
             "number": number, "percent": percent}
 
 
-def city_report(data: ReportData, draw: ChartMaker | None = None) -> tuple[bytes, int]:
-    """(PDF, pages) of the city report."""
-    draw = draw or ChartMaker()
+def city_html(data: ReportData, draw: ChartMaker) -> str:
+    """The city report's HTML, its charts drawn."""
     context = city_context(data, draw)
     draw.finish()
-    html = environment().get_template("city.html").render(**_common(data), **context)
-    return render_pdf_counted(html)
+    return environment().get_template("city.html").render(**_common(data), **context)
+
+
+def district_html(data: ReportData, code: str, draw: ChartMaker) -> str:
+    """The HTML of the report of one district, its charts drawn."""
+    if code not in {d.code for d in data.districts}:
+        raise KeyError(f"unknown district '{code}'")
+    context = district_context(data, code, draw)
+    draw.finish()
+    return environment().get_template("district.html").render(**_common(data), **context)
+
+
+def city_report(data: ReportData, draw: ChartMaker | None = None) -> tuple[bytes, int]:
+    """(PDF, pages) of the city report."""
+    return render_pdf_counted(city_html(data, draw or ChartMaker()))
 
 
 def district_report(data: ReportData, code: str, draw: ChartMaker | None = None
                     ) -> tuple[bytes, int]:
     """(PDF, pages) of the report of one district."""
-    draw = draw or ChartMaker()
-    if code not in {d.code for d in data.districts}:
-        raise KeyError(f"unknown district '{code}'")
-    context = district_context(data, code, draw)
-    draw.finish()
-    html = environment().get_template("district.html").render(**_common(data), **context)
-    return render_pdf_counted(html)
-
-
-class ReportPool:
-    """A fixed number of processes that render reports, each with its own Chromium.
-
-    Started before the figures are computed, so that the processes import their
-    libraries and start Chromium meanwhile. ``setup`` (picklable, no arguments) runs
-    first in each process (the benchmark switches speed-ups off with it). A report is
-    CPU-bound (chart export, PDF layout), so more processes than cores gain nothing.
-    """
-
-    def __init__(self, workers: int, setup: Callable[[], None] | None = None) -> None:
-        self.workers = max(1, workers)
-        context = multiprocessing.get_context("spawn")  # no fork of a process with Chromium
-        self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                            initializer=_start_worker, initargs=(setup,))
-        # The pool starts its processes as work arrives: one no-op each starts them all.
-        self._started = [self.executor.submit(int) for _ in range(self.workers)]
-
-    def __enter__(self) -> ReportPool:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _start_worker(setup: Callable[[], None] | None) -> None:
-    if setup is not None:
-        setup()
-    try:
-        start_chart_server()
-    except ChartExportError:
-        pass  # the first chart raises it again, in a report, where the caller sees it
+    return render_pdf_counted(district_html(data, code, draw or ChartMaker()))
 
 
 def report_pack(data: ReportData, folder: Path, slug: str,
                 progress: Callable[[str], None] | None = None, workers: int = 2,
                 pool: ReportPool | None = None) -> RenderStats:
-    """The conference pack: the city report and one report per district, rendered by
-    ``pool`` (or a pool of ``workers`` processes started here)."""
+    """The conference pack: the city report and one report per district. This process
+    draws each report's charts and fills its template, and hands the HTML to ``pool``
+    (or a pool of ``workers`` processes started here), which lays it out while the next
+    report's charts are drawn."""
     if pool is None:
         with ReportPool(workers) as own_pool:
             return report_pack(data, folder, slug, progress, pool=own_pool)
     folder.mkdir(parents=True, exist_ok=True)
+    start_chart_server()
     # The city report is the longest: it goes first, so that no process waits for it
     # at the end.
     jobs = [(None, folder / f"{slug}-stadt.pdf")] + [
         (d.code, folder / f"{slug}-stadtteil-{d.code}.pdf") for d in data.districts]
     stats = RenderStats()
-    futures = {pool.executor.submit(_render_to_file, data, code, path): (code, path)
-               for code, path in jobs}
+    futures = {}
+    for code, path in jobs:
+        draw = ChartMaker()
+        html = city_html(data, draw) if code is None else district_html(data, code, draw)
+        futures[pool.write_pdf(html, path)] = (code, path)
+        stats.charts += draw.count
     for future in as_completed(futures):
-        pages, charts_drawn = future.result()
+        stats.pages += future.result()
         code, path = futures[future]
-        stats.pages += pages
-        stats.charts += charts_drawn
         stats.files.append(path)
         if progress:
             progress(code or "stadt")
     stats.files.sort()
     return stats
-
-
-def _render_to_file(data: ReportData, code: str | None, path: Path) -> tuple[int, int]:
-    draw = ChartMaker()
-    pdf, pages = city_report(data, draw) if code is None else district_report(data, code, draw)
-    path.write_bytes(pdf)
-    return pages, draw.count

@@ -36,9 +36,9 @@ def pdf_tests_are_marked(request: pytest.FixtureRequest,
     if request.node.get_closest_marker("pdf"):
         yield
         return
-    import kaleido
-    import reports.build
     import reports.pdf
+    import reports.pool
+    import reports.svg
 
     rendered: list[str] = []
 
@@ -49,10 +49,11 @@ def pdf_tests_are_marked(request: pytest.FixtureRequest,
         return wrapper
 
     monkeypatch.setattr(reports.pdf, "HTML", noting("a PDF", reports.pdf.HTML))
-    monkeypatch.setattr(kaleido, "calc_fig_sync", noting("a chart", kaleido.calc_fig_sync))
-    # A pack of reports renders in worker processes, out of sight of the two above.
-    monkeypatch.setattr(reports.build, "ProcessPoolExecutor",
-                        noting("a report pack", reports.build.ProcessPoolExecutor))
+    monkeypatch.setattr(reports.svg.ChartServer, "draw",
+                        noting("a chart", reports.svg.ChartServer.draw))
+    # A pack of reports is laid out in other processes, out of sight of the two above.
+    monkeypatch.setattr(reports.pool, "ProcessPoolExecutor",
+                        noting("a report pack", reports.pool.ProcessPoolExecutor))
     yield
     assert not rendered, f"the test rendered {rendered[0]}: mark it @pytest.mark.pdf"
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 
 import pytest
 
 from reports import charts, svg
-from reports.build import ChartMaker, ReportPool, city_report, district_report, report_pack
+from reports import pool as pool_module
+from reports.build import ChartMaker, city_report, district_report, report_pack
+from reports.pool import ReportPool
 
 from .test_reports import data_for, demo  # noqa: F401 - demo is a fixture
 
@@ -56,7 +59,10 @@ def page_text(pdf: bytes, tmp_path, name: str) -> str:
 
 
 @pytest.mark.usefixtures("demo")
-def test_the_pack_in_processes_equals_the_reports_made_one_by_one(app, tmp_path):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_the_pack_in_processes_equals_the_reports_made_one_by_one(app, tmp_path, start,
+                                                                    monkeypatch):
+    monkeypatch.setattr(pool_module, "start_method", lambda: start)
     data = data_for(app)
     data.districts = data.districts[:2]  # city and two districts: enough to share out
     with ReportPool(2) as pool:
@@ -74,3 +80,13 @@ def test_the_pack_in_processes_equals_the_reports_made_one_by_one(app, tmp_path)
         pdf, _pages = serial[path.name]
         assert page_text(path.read_bytes(), tmp_path, "a.pdf") == \
             page_text(pdf, tmp_path, "b.pdf"), path.name
+
+
+def test_report_processes_are_forked_only_from_a_process_with_one_thread(monkeypatch):
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert pool_module.start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # e.g. a chart server's loop
+    assert pool_module.start_method() == "spawn"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(pool_module, "FORK", False)
+    assert pool_module.start_method() == "spawn"
