@@ -145,3 +145,99 @@ def test_the_map_legend_gives_each_shade_its_range_and_hatches_the_unpublished()
     for value in (0.12, 0.30, 0.56):  # each district's shade is the one of its range
         index = next(i for i, (low, high) in enumerate(classes) if low <= value <= high)
         assert MAP_SCALE[min(index, len(MAP_SCALE) - 1)] in fills
+
+
+LONG = ("Nach Einbruch der Dunkelheit keine Busse und Bahnen nutzen, "
+        "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW <b>&amp;</b>")
+
+
+def widest_line(ticks: list[str]) -> float:
+    """The widest line of tick labels as Chromium draws it: DejaVu Sans measured apart
+    from the charts' code (Pillow), plotly's markup read back into text."""
+    from html import unescape
+
+    from PIL import ImageFont
+
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", charts.FONT_SIZE)
+    except OSError:
+        pytest.skip("DejaVu Sans (fonts-dejavu-core) is not installed")
+    return max(font.getlength(unescape(line)) for tick in ticks for line in tick.split("<br>"))
+
+
+def report_specs() -> list[dict]:
+    bars = [charts.Bar(LONG, 0.97, 0.93, 0.99, "higher"), charts.Bar("Süd", 0.2, 0.1, 0.3)]
+    return [charts.ranked_bars_spec(bars, "Titel", 0.5),
+            charts.paired_bars_spec([LONG, "Kurz"], [1.0, None], [0.99, 0.4], "Titel", LONG),
+            charts.district_map_spec(json.dumps(SQUARES), {"01": 0.3, "02": 0.2, "03": None},
+                                     {"01": LONG, "02": "B", "03": "C"}, "Titel")]
+
+
+def test_the_left_margin_holds_the_widest_label_line():
+    """plotly's automargin is off: a label wider than the margin would be cut."""
+    for spec in report_specs()[:2]:
+        layout, ticks = spec["layout"], spec["data"][0]["y"]
+        assert any("<br>" in tick for tick in ticks)  # a long label is on several lines
+        assert any("&lt;b&gt;&amp;amp;&lt;/b&gt;" in tick for tick in ticks)  # chart_text
+        # the label's gap to the bars (plotly adds 1 px) and some room to the edge
+        assert layout["margin"]["l"] >= widest_line(ticks) + layout["yaxis"][
+            "ticklabelstandoff"] + 1 + 5
+
+
+def test_the_reference_label_and_texts_near_100_percent_stay_inside():
+    ranked, paired, _map = report_specs()
+    close = charts.ranked_bars_spec([charts.Bar("Nord", 0.97, 0.95, 0.99)], "T", 0.98,
+                                    "Gesamtstadt Musterhausen")
+    assert close["layout"]["annotations"][0]["xanchor"] == "right"
+    assert ranked["layout"]["annotations"][0]["xanchor"] == "center"
+    from reports.formatting import percent
+
+    # the text beside a bar of 100 %, 3 px from its end
+    assert paired["layout"]["margin"]["r"] >= charts.text_width(percent(1.0)) + 3
+
+
+def test_charts_have_no_automargin_and_a_small_template():
+    """Automargin makes Chromium draw a chart twice; plotly's default template (7 kB of
+    JSON) costs it some 7 ms a chart. Also as the dashboard's go.Figure."""
+    for spec in report_specs():
+        layout = spec["layout"]
+        assert layout["xaxis"]["automargin"] is False
+        assert layout["yaxis"]["automargin"] is False
+        assert layout["title"]["automargin"] is False
+        assert len(json.dumps(layout["template"])) < 500
+        figure = go.Figure(spec)
+        assert figure.layout.yaxis.automargin is False
+        assert len(json.dumps(figure.layout.template.to_plotly_json())) < 500
+
+
+def test_legends_have_room_below_the_plot():
+    _ranked, paired, district_map = report_specs()
+    for spec in (paired, district_map):
+        layout = spec["layout"]
+        plot = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+        below = -layout["legend"]["y"] * plot  # px from the plot to the legend's top
+        assert layout["legend"]["yanchor"] == "top"
+        assert below + charts.LEGEND_ROW <= layout["margin"]["b"]
+
+
+def test_a_long_title_is_wrapped_and_the_chart_grows():
+    title = "Anteil „eher unsicher“ oder „sehr unsicher“: " * 3
+    short, wrapped = (charts.ranked_bars_spec([charts.Bar("Nord", 0.3, 0.2, 0.4)], text)
+                      for text in ("Kurz", title))
+    lines = wrapped["layout"]["title"]["text"].split("<br>")
+    assert len(lines) > 1
+    assert all(charts.text_width(line, charts.TITLE_SIZE) <= 720 for line in lines)
+    assert wrapped["layout"]["height"] - short["layout"]["height"] == \
+        wrapped["layout"]["margin"]["t"] - short["layout"]["margin"]["t"] > 0
+
+
+def test_without_the_font_file_labels_are_given_more_room(monkeypatch):
+    texts = ["Nach Einbruch der Dunkelheit keine", "Wolfsanger/Hasenhecke ▼  32 %",
+             "Gruppen, die herumstehen und sich", "MÜLL UND VERSCHMUTZUNG"]
+    measured = [charts.text_width(text) for text in texts]
+    monkeypatch.setattr(charts, "_font", lambda size: None)
+    charts.text_width.cache_clear()
+    try:
+        assert all(charts.text_width(text) >= width for text, width in zip(texts, measured))
+    finally:
+        charts.text_width.cache_clear()  # no estimate stays for the other tests
