@@ -12,7 +12,7 @@ import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.svg import utils as svg_utils
 
-from reports import pdf, svgparse, svgpattern, textwidths
+from reports import pdf, svgparse, svgpattern, svgtext, textwidths
 
 needs_70 = pytest.mark.skipif(not weasyprint.__version__.startswith("70."),
                               reason="the speed-ups patch WeasyPrint 70 only")
@@ -26,6 +26,8 @@ COLORS = ["rgb(68, 68, 68)", "#fff", "red", "none", "", None, "currentColor",
 TRANSFORMS = ["translate(295.6,0)", "translate(3)", "rotate(45 10 10)", "scale(0.8)", "",
               "matrix(1 0 0 1 5 5)", "skewX(10) skewY(-5)", "rotate(1e400)", "translate(",
               "scale(0)", "translateX(2em) translateY(50%)", "rotate(90deg)", "foo(1)"]
+NORMALIZE = [None, "", "1,2 3", "1e-2-3", "-1.5.5", "10 20 30\n40", "E5", "1,,2",
+             "\t 1 \r\n", ".5.5.5", "a-b+c", "\u00a01"]
 URLS = ["url(#clip37bc64xyplot)", "url('#a')", 'url("#b")', None, "", "#c",
         "http://127.0.0.1/y#z", "url()", "url(http://127.0.0.1/x.svg#p)"]
 
@@ -48,7 +50,7 @@ def test_the_cached_parsers_are_installed_where_weasyprint_calls_them():
     from weasyprint import svg
     from weasyprint.svg import defs
 
-    for name in ("size", "color", "transform", "parse_url"):
+    for name in ("size", "color", "transform", "parse_url", "normalize"):
         assert getattr(svg_utils, name) is not svgparse.original(name)
     assert svg.size is svg_utils.size and defs.color is svg_utils.color
     assert svg.transform is svg_utils.transform and defs.parse_url is svg_utils.parse_url
@@ -88,6 +90,13 @@ def test_a_cached_transform_is_weasyprints_transform_and_stays_unchanged(string)
 def test_a_cached_url_is_weasyprints_url(string):
     assert outcome(svg_utils.parse_url, string) == outcome(
         svgparse.original("parse_url"), string)
+
+
+@needs_70
+@pytest.mark.parametrize("string", NORMALIZE)
+def test_a_cached_normalized_string_is_weasyprints(string):
+    assert outcome(svg_utils.normalize, string) == outcome(
+        svgparse.original("normalize"), string)
 
 
 @needs_70
@@ -143,6 +152,36 @@ def test_hatched_bars_look_the_same_with_one_tile_per_pattern(tmp_path, monkeypa
     for index in (0, 1):
         assert (pixels(pdfs[True][index], tmp_path, f"shared{index}")
                 == pixels(pdfs[False][index], tmp_path, f"own{index}"))
+
+
+STYLED_CHART = """<svg xmlns="http://www.w3.org/2000/svg" width="300" height="140">
+<style>rect.a {{ fill: rgb(200, 30, 30) }} text {{ font-weight: bold }}</style>
+<rect class="a" x="5" y="5" width="80" height="20"/>
+<rect x="5" y="30" width="80" height="20" transform="translate(10, 3) rotate(2)"
+ style="fill: rgb(30, 30, 200); stroke: #000; stroke-dasharray: 3px, 2px"/>
+<g transform="translate(100,0)"><text x="5" y="20" style="font-size: 12px">Bad
+ Wilhelmshöhe 37 %</text><text x="5" y="40" dx="3" text-anchor="middle">Stadt</text>
+<text x="5" y="60"><tspan x="5" dy="2">21–27 %</tspan><tspan> ▲</tspan></text></g>
+</svg>"""
+
+
+@pytest.mark.pdf
+@needs_70
+@pytest.mark.parametrize("style", ["", "<style>circle {{ fill: red }}</style>"])
+def test_charts_with_and_without_their_own_style_look_as_without_the_speedups(
+        tmp_path, monkeypatch, style):
+    chart = STYLED_CHART.replace("<style>", style + "<style>" if style else "<!--", 1)
+    if not style:
+        chart = chart.replace("</style>", "-->", 1)
+    uri = "data:image/svg+xml;base64," + base64.b64encode(
+        chart.format().encode()).decode()
+    html = f'<html lang="de"><head><title>T</title></head><body><img src="{uri}"></body></html>'
+    images = {}
+    for fast in (False, True):
+        monkeypatch.setattr(svgparse, "ENABLED", fast)
+        monkeypatch.setattr(svgtext, "ONE_LAYOUT", fast)
+        images[fast] = pixels(pdf.render_pdf(html), tmp_path, f"chart{fast}")
+    assert images[True] == images[False]
 
 
 TABLES = """<html lang="de"><head><title>T</title><link rel="stylesheet" href="report.css">
