@@ -19,6 +19,7 @@ they are the same numbers. ``install`` is a no-op on other WeasyPrint versions.
 """
 from __future__ import annotations
 
+import operator
 import weakref
 
 ENABLED = True  # False: every text measured afresh (WeasyPrint's own way)
@@ -34,17 +35,24 @@ PROPERTIES = (
     "letter_spacing", "line_height", "overflow_wrap", "tab_size",
     "text_decoration_line", "white_space", "word_break", "word_spacing")
 _memories: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_style_numbers: dict[str, int] = {}  # a short stand-in for each style key in the memory
+_style_numbers: dict[tuple | str, int] = {}  # a short stand-in for each style key in the memory
 
 
-def style_key(style) -> str:
-    """The text-layout properties of a computed style, as one string."""
-    return repr(tuple(style[name] for name in PROPERTIES))
+_properties = operator.itemgetter(*PROPERTIES)
+
+
+def style_key(style) -> tuple:
+    """The text-layout properties of a computed style."""
+    return _properties(style)
 
 
 def _style_number(style) -> int:
     key = style_key(style)
-    number = _style_numbers.get(key)
+    try:
+        number = _style_numbers.get(key)
+    except TypeError:  # an unhashable value: its text stands in for it
+        key = repr(key)
+        number = _style_numbers.get(key)
     if number is None:
         number = _style_numbers[key] = len(_style_numbers)
     return number
