@@ -71,10 +71,10 @@ def report_css() -> CSS:
 def _stylesheets(html: str) -> tuple[str, list[CSS]]:
     """The HTML without base.html's <link> to report.css, and the parsed report.css in
     its stead. It then counts as a user stylesheet, not an author one: the same, as long
-    as the HTML has no other style (checked here) and report.css no !important. Both
-    outrank WeasyPrint's defaults."""
+    as the HTML has no other style sheet or style attribute (checked here); both outrank
+    WeasyPrint's defaults."""
     if (not PARSED_CSS or REPORT_CSS_LINK not in html or "<style" in html
-            or "style=" in html):
+            or "style=" in html or html.count("stylesheet") != 1):
         return html, []
     return html.replace(REPORT_CSS_LINK, "", 1), [report_css()]
 

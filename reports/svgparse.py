@@ -5,9 +5,10 @@ node's font size and stroke width ("1px", "12px"), its colour ("rgb(68, 68, 68)"
 through tinycss2's tokenizer), its transform ("translate(295.6,0)"), its dash array
 (mostly absent: three regular expressions on an empty string) and the URLs of its fill,
 clip path, filter and mask (mostly empty). These are pure functions of their arguments;
-here each answer is kept (``functools.lru_cache``, bounded) and handed out again. Colours and matrices are mutable (WeasyPrint multiplies a colour's alpha by the
-fill opacity in place), so a copy of the kept one goes out each time; URLs are
-immutable named tuples. Strings of any length are parsed as before; only their result is
+here each answer is kept (``functools.lru_cache``, bounded) and handed out again.
+Colours and matrices are mutable (WeasyPrint multiplies a colour's alpha by the fill
+opacity in place), so a copy of the kept one goes out each time; URLs are immutable
+named tuples. Strings of any length are parsed as before; only their result is
 remembered, so an odd or hostile value parses exactly as WeasyPrint parses it (and an
 error is raised again each time, not kept).
 

@@ -20,6 +20,7 @@ they are the same numbers. ``install`` is a no-op on other WeasyPrint versions.
 from __future__ import annotations
 
 import operator
+import threading
 import weakref
 
 ENABLED = True  # False: every text measured afresh (WeasyPrint's own way)
@@ -35,9 +36,9 @@ PROPERTIES = (
     "letter_spacing", "line_height", "overflow_wrap", "tab_size",
     "text_decoration_line", "white_space", "word_break", "word_spacing")
 _memories: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_style_numbers: dict[tuple | str, int] = {}  # a short stand-in for each style key in the memory
-
-
+# A short stand-in for each style key in the memory (a handful of styles per report).
+_style_numbers: dict[tuple | str, int] = {}
+_numbering = threading.Lock()
 _properties = operator.itemgetter(*PROPERTIES)
 
 
@@ -54,7 +55,8 @@ def _style_number(style) -> int:
         key = repr(key)
         number = _style_numbers.get(key)
     if number is None:
-        number = _style_numbers[key] = len(_style_numbers)
+        with _numbering:  # two threads must not give two styles one number
+            number = _style_numbers.setdefault(key, len(_style_numbers))
     return number
 
 
@@ -76,8 +78,8 @@ def install() -> None:
         memory = _memories.get(style.font_config)
         if memory is None or len(memory) >= MAX_ENTRIES:
             memory = _memories[style.font_config] = {}
-        key = (text, _style_number(style), max_width, justification_spacing, is_line_start,
-               minimum)
+        key = (text, _style_number(style), max_width, justification_spacing,
+               is_line_start, minimum)
         if key not in memory:
             _, _, resume_index, width, _, _ = measure(
                 text, style, context, max_width, justification_spacing,

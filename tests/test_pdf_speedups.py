@@ -175,7 +175,8 @@ def test_charts_with_and_without_their_own_style_look_as_without_the_speedups(
         chart = chart.replace("</style>", "-->", 1)
     uri = "data:image/svg+xml;base64," + base64.b64encode(
         chart.format().encode()).decode()
-    html = f'<html lang="de"><head><title>T</title></head><body><img src="{uri}"></body></html>'
+    html = (f'<html lang="de"><head><title>T</title></head><body><img src="{uri}">'
+            '</body></html>')
     images = {}
     for fast in (False, True):
         monkeypatch.setattr(svgparse, "ENABLED", fast)
@@ -227,5 +228,9 @@ def test_report_css_parsed_once_styles_as_its_link_does(tmp_path, monkeypatch):
     linked = pdf.render_pdf(html)
     monkeypatch.setattr(pdf, "PARSED_CSS", True)
     assert pdf._stylesheets(html)[1] == [pdf.report_css()]  # noqa: SLF001
+    for other in ("<style>p { color: red }</style>", '<p style="color: red">',
+                  '<link rel="stylesheet" href="print.css">'):
+        styled = html.replace("<h2>", other + "<h2>")
+        assert pdf._stylesheets(styled) == (styled, [])  # noqa: SLF001 - its link stays
     assert pixels(pdf.render_pdf(html), tmp_path, "parsed") == pixels(linked, tmp_path,
                                                                       "linked")
