@@ -6,17 +6,22 @@ should markup ever slip through, this fetcher still refuses every URL except
 """
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from . import svgtext
+from . import svgparse, svgpattern, svgtext, textwidths
 
 svgtext.install()
+svgparse.install()
+svgpattern.install()
+textwidths.install()
 
 ASSET_DIR = Path(__file__).resolve().parent / "assets"
 
@@ -53,12 +58,40 @@ def font_configuration() -> FontConfiguration:
     return _fonts.config
 
 
+PARSED_CSS = True  # False: report.css fetched and parsed for every PDF (its <link>)
+REPORT_CSS_LINK = '<link rel="stylesheet" href="report.css">'  # as base.html writes it
+
+
+@functools.cache
+def report_css() -> CSS:
+    """reports/assets/report.css, parsed once per process."""
+    return CSS(filename=str(ASSET_DIR / "report.css"))
+
+
+def _stylesheets(html: str) -> tuple[str, list[CSS]]:
+    """The HTML without base.html's <link> to report.css, and the parsed report.css in
+    its stead. It then counts as a user stylesheet, not an author one: the same, as long
+    as the HTML has no other style sheet or style attribute (checked here); both outrank
+    WeasyPrint's defaults."""
+    if (not PARSED_CSS or REPORT_CSS_LINK not in html or "<style" in html
+            or "style=" in html or html.count("stylesheet") != 1):
+        return html, []
+    return html.replace(REPORT_CSS_LINK, "", 1), [report_css()]
+
+
+def render_document(html: str) -> Document:
+    """Lay out report HTML (for a tagged PDF); assets are addressed relative to
+    reports/assets/. Title and language come from <title> and <html lang>."""
+    html, stylesheets = _stylesheets(html)
+    return HTML(string=html, base_url=ASSET_DIR.as_uri() + "/",
+                url_fetcher=AssetOnlyFetcher()).render(
+        pdf_tags=True, stylesheets=stylesheets,
+        font_config=font_configuration() if SHARED_FONTS else None)
+
+
 def render_pdf_counted(html: str) -> tuple[bytes, int]:
-    """Render report HTML to a tagged PDF, with its page count; assets are addressed
-    relative to reports/assets/. Title and language come from <title> and <html lang>."""
-    document = HTML(string=html, base_url=ASSET_DIR.as_uri() + "/",
-                    url_fetcher=AssetOnlyFetcher()).render(
-        pdf_tags=True, font_config=font_configuration() if SHARED_FONTS else None)
+    """Render report HTML to a tagged PDF, with its page count."""
+    document = render_document(html)
     return document.write_pdf(pdf_tags=True), len(document.pages)
 
 

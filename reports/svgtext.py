@@ -7,7 +7,8 @@ whole (one x, one y, at most one dx/dy, no rotate, no letter-spacing, no textLen
 such a run is laid out and drawn here in one piece, at the place and with the style
 WeasyPrint gives its first letter. Glyphs come out the same; only kerning between
 letters is now Pango's (a fraction of a pixel). Every other text node takes
-WeasyPrint's own path.
+WeasyPrint's own path. A run is measured and drawn with one Pango layout, where
+WeasyPrint builds the same layout twice (``_laid_out``).
 
 plotly also writes a style attribute on every element, mostly the same few strings;
 WeasyPrint parses each again with tinycss2. Their parsed declarations are kept here
@@ -20,6 +21,7 @@ from math import inf
 
 ENABLED = True  # False: WeasyPrint's own letter-by-letter drawing
 CACHE_STYLES = True  # False: every style attribute parsed afresh
+ONE_LAYOUT = True  # False: measured and drawn with two Pango layouts, as WeasyPrint does
 _PER_LETTER = ("rotate", "textLength", "letter-spacing")
 
 
@@ -99,6 +101,27 @@ def _style(svg, node, font_size):
     return style
 
 
+def _laid_out(text: str, style, context):
+    """(layout, width, height, baseline) of a run on one line, as WeasyPrint's
+    split_first_line(text, style, context, inf, 0) measures it and layout.reactivate
+    then prepares it for drawing, in one Pango layout instead of two: with an infinite
+    width split_first_line neither wraps nor shortens the text (a run has no newline
+    left), and reactivate builds the same layout again with the same text."""
+    from weasyprint.text.ffi import FROM_UNITS, pango
+    from weasyprint.text.line_break import Layout, line_size, split_first_line
+
+    if not ONE_LAYOUT:
+        layout, _, _, width, height, baseline = split_first_line(
+            text, style, context, inf, 0)
+        layout.reactivate(style)
+        return layout, width, height, baseline
+    layout = Layout(style, 0, inf)
+    layout.set_text(text, justify=True)
+    first_line, _ = layout.get_first_line()
+    width, height = line_size(first_line, style)
+    return layout, width, height, pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
+
+
 def _draw_run(svg, node, font_size) -> None:
     """WeasyPrint's svg.text.text for a run positioned as a whole: one layout."""
     from weasyprint.draw.text import draw_emojis, draw_first_line
@@ -106,7 +129,6 @@ def _draw_run(svg, node, font_size) -> None:
     from weasyprint.svg.bounding_box import extend_bounding_box
     from weasyprint.svg.text import TextBox
     from weasyprint.svg.utils import normalize, size
-    from weasyprint.text.line_break import split_first_line
 
     def first(name: str, reference: float) -> float | None:
         if name not in node.attrib:
@@ -115,8 +137,7 @@ def _draw_run(svg, node, font_size) -> None:
         return size(value, font_size, reference) if value else None
 
     style = _style(svg, node, font_size)
-    layout, _, _, width, height, baseline = split_first_line(
-        node.text, style, svg.context, inf, 0)
+    layout, width, height, baseline = _laid_out(node.text, style, svg.context)
     x, y = first("x", svg.inner_width), first("y", svg.inner_height)
     dx, dy = first("dx", svg.inner_width), first("dy", svg.inner_height)
     ascent, descent = font_size * .8, font_size * .2
@@ -155,7 +176,6 @@ def _draw_run(svg, node, font_size) -> None:
     svg.stream.push_state()
     fill, stroke = svg.set_graphical_state(node, font_size)
     svg.stream.begin_text()
-    layout.reactivate(style)
     svg.fill_stroke(fill, stroke, text=True)
     text_box = TextBox(layout, style)
     text_box.baseline = baseline
