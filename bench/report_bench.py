@@ -43,6 +43,11 @@ SETTINGS = {
     "shared_fonts": ("reports.pdf", "SHARED_FONTS", False),
     "svg_text_runs": ("reports.svgtext", "ENABLED", False),  # chart text letter by letter
     "style_cache": ("reports.svgtext", "CACHE_STYLES", False),
+    "one_text_layout": ("reports.svgtext", "ONE_LAYOUT", False),
+    "svg_parse_cache": ("reports.svgparse", "ENABLED", False),
+    "shared_hatch_tiles": ("reports.svgpattern", "ENABLED", False),
+    "text_widths": ("reports.textwidths", "ENABLED", False),
+    "parsed_css": ("reports.pdf", "PARSED_CSS", False),
 }
 # Speed-ups switched off otherwise (see pack and _switch_off).
 LEVERS = (*SETTINGS, "plain_figures", "early_start", "workers")
@@ -102,6 +107,7 @@ def pack(session, context, folder: Path, workers: int, off: tuple[str, ...] = ()
 
     setup = functools.partial(_switch_off, off) if off else None
     workers = 1 if "workers" in off else workers
+    svg._cache.clear()  # noqa: SLF001 - every pack draws its charts
     with switched_off(off):
         started, cpu = time.perf_counter(), cpu_seconds()
         if "early_start" in off:  # processes and Chromium start once the figures are ready

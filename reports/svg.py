@@ -31,6 +31,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 TABS = 2  # tabs drawing side by side in one Chromium
 RELOAD_EVERY = 50  # charts a tab draws before its page is loaded afresh
 CACHE_SIZE = 256  # charts kept per process (SVGs of a few kB each)
+START_TIMEOUT = 30  # seconds Chromium may take to be ready (usually 1.5); then once more
 BASIC_BUNDLE = Path(__file__).resolve().parent / "vendor" / "plotly-basic.min.js"
 USE_BASIC_BUNDLE = True  # False: the plotly package's full bundle (the benchmark's lever)
 
@@ -122,7 +123,14 @@ class ChartServer:
         self.opening = asyncio.run_coroutine_threadsafe(self._open(tabs), self.loop)
 
     async def _open(self, tabs: int) -> None:
-        await self.kaleido.open()  # the browser with its first tab
+        opening = asyncio.ensure_future(self.kaleido.open())  # the browser, its first tab
+        done, _pending = await asyncio.wait({opening}, timeout=START_TIMEOUT)
+        if not done:
+            opening.cancel()
+            await asyncio.gather(opening, return_exceptions=True)
+            raise ChartExportError(f"{CHROMIUM} did not start within {START_TIMEOUT:g} s: "
+                                   "charts cannot be drawn")
+        opening.result()  # raises what starting it raised
         self._more_tabs = [asyncio.ensure_future(self.kaleido._create_kaleido_tab())  # noqa: SLF001
                            for _ in range(tabs - 1)]
 
@@ -206,15 +214,7 @@ def figure_images(figures: Sequence[Figurish], file_format: str = "svg",
         images = {key: _cache[key] for key in keys if cache and key in _cache}
         todo = {key: figure for key, figure in zip(keys, figures) if key not in images}
         if todo:
-            if _server is None:
-                _server = ChartServer()
-                atexit.register(_stop)
-            try:
-                drawn = _server.draw(list(todo.values()), file_format)
-            except BaseException:
-                if _server.opening.done() and _server.opening.exception() is not None:
-                    _discard_server()  # Chromium did not start: the next chart tries again
-                raise
+            drawn = _draw(list(todo.values()), file_format)
             exports += len(drawn)
             images.update(zip(todo, drawn))
         for key, image in images.items():
@@ -223,6 +223,26 @@ def figure_images(figures: Sequence[Figurish], file_format: str = "svg",
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return [images[key] for key in keys]
+
+
+def _draw(figures: list[Figurish], file_format: str) -> list[bytes]:
+    """The figures drawn by this process's chart server (started if need be). A Chromium
+    that did not start is stopped, and one more is started; the second failure raises."""
+    global _server
+    for attempt in (1, 2):
+        if _server is None:
+            _server = ChartServer()
+            atexit.register(_stop)
+        try:
+            return _server.draw(figures, file_format)
+        except BaseException:
+            opening = _server.opening
+            if not (opening.done() and opening.exception() is not None):
+                raise  # Chromium runs: the charts themselves failed
+            _discard_server()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def figure_image(figure: Figurish, file_format: str = "svg") -> bytes:

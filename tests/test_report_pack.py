@@ -90,3 +90,16 @@ def test_report_processes_are_forked_only_from_a_process_with_one_thread(monkeyp
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     monkeypatch.setattr(pool_module, "FORK", False)
     assert pool_module.start_method() == "spawn"
+
+
+def test_a_chromium_that_does_not_start_in_time_is_stopped_and_tried_once_more(monkeypatch):
+    svg._stop()
+    started = []
+    real_server = svg.ChartServer
+    monkeypatch.setattr(svg, "ChartServer", lambda: started.append(1) or real_server())
+    monkeypatch.setattr(svg, "START_TIMEOUT", 0.001)
+    with pytest.raises(svg.ChartExportError, match="did not start within"):
+        svg.figure_images([bars("Zu langsam")], cache=False)
+    assert len(started) == 2 and svg._server is None  # noqa: SLF001 - both stopped
+    monkeypatch.setattr(svg, "START_TIMEOUT", 30)
+    assert svg.figure_images([bars("Wieder da")], cache=False)[0].startswith(b"<svg")
