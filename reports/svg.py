@@ -208,7 +208,7 @@ def figure_images(figures: Sequence[Figurish], file_format: str = "svg",
                   cache: bool = True) -> list[bytes]:
     """The figures as SVG or PNG (each at its own layout width and height). Identical
     figures, in this batch or drawn before in this process, are drawn once."""
-    global _server, exports
+    global exports
     keys = [_key(figure, file_format) for figure in figures]
     with _lock:
         images = {key: _cache[key] for key in keys if cache and key in _cache}
