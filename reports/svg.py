@@ -83,6 +83,15 @@ def _kaleido_class() -> type:
             else:
                 await self.tabs_ready.put(tab)
 
+        async def _conform_tabs(self, tabs=None) -> None:
+            # kaleido 1.5 sends Page.navigate before Page.enable and then waits for the
+            # page's load event: a page that loads in between (the basic bundle often
+            # does) never reports it, and the tab waits forever. Page events on first.
+            tabs = list(tabs) if tabs else list(self.tabs.values())
+            for tab in tabs:
+                await tab.send_command("Page.enable")
+            await super()._conform_tabs(tabs)
+
     return ReusingKaleido
 
 

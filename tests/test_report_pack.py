@@ -3,6 +3,7 @@ chart drawn in a reused tab equals one drawn afresh, and the reports rendered by
 pack's processes equal the same reports rendered one after the other here."""
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import threading
@@ -103,3 +104,29 @@ def test_a_chromium_that_does_not_start_in_time_is_stopped_and_tried_once_more(m
     assert len(started) == 2 and svg._server is None  # noqa: SLF001 - both stopped
     monkeypatch.setattr(svg, "START_TIMEOUT", 30)
     assert svg.figure_images([bars("Wieder da")], cache=False)[0].startswith(b"<svg")
+
+
+def test_a_page_that_loads_before_kaleido_enables_page_events_still_starts(monkeypatch):
+    """kaleido enables page events after it navigated: a page loaded in between never
+    reported its load, and Chromium's start waited forever (seen with the basic bundle
+    under load). Here the page always loads first."""
+    from choreographer.protocol import devtools_async
+
+    real_send = devtools_async.Target.send_command
+    navigated = set()
+
+    async def enable_late(target, command, params=None, **options):
+        if command == "Page.navigate":
+            navigated.add(id(target))
+        elif command == "Page.enable" and id(target) in navigated:
+            await asyncio.sleep(2)  # the page has loaded meanwhile
+        return await real_send(target, command, params, **options)
+
+    svg._stop()
+    monkeypatch.setattr(devtools_async.Target, "send_command", enable_late)
+    monkeypatch.setattr(svg, "START_TIMEOUT", 10)
+    try:
+        image = svg.figure_images([bars("Schnell geladen")], cache=False)[0]
+    finally:
+        svg._stop()  # not kept: it was started with the delay
+    assert image.startswith(b"<svg")
