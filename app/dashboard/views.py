@@ -52,7 +52,8 @@ def _cell(figures: WaveFigures, district: str, indicator: str, group: str) -> di
     """One table cell, formatted as in the reports, with the change since the last wave."""
     key = (district, indicator, group)
     row = figures.rows.get(key)
-    cell = asdict(format_figure(row, figures.labels[indicator], indicator, SHORT_FLAGS))
+    cell = asdict(format_figure(row, figures.labels[indicator], indicator, SHORT_FLAGS,
+                                min_n=figures.result.min_n))
     change = figures.changed.get(key)
     cell["change"] = ""
     if change is not None and cell["value"] is not None:

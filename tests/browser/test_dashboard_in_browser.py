@@ -2,6 +2,7 @@
 staff download a report."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -27,6 +28,8 @@ CHART_LAYOUT = """() => [...document.querySelectorAll(".js-plotly-plot")].map(ch
   return {id: chart.id, outside: outside.length,
           modebar: getComputedStyle(chart.querySelector(".modebar")).position};
 })"""
+# Why a figure is not shown, as the reports say it (the threshold, or protection).
+SUPPRESSED = re.compile(r"unter [\d.]+ Antworten|zum Schutz anderer Zahlen")
 FLAG_WORDS = {"higher": "▲ höher", "lower": "▼ niedriger", "": ""}
 CLIPPED_TABLES = """() => [...document.querySelectorAll(".table-wrap")]
   .filter(wrap => wrap.scrollWidth > wrap.clientWidth)
@@ -89,7 +92,7 @@ def test_police_change_indicator_and_filter_and_see_chart_and_table_change(
     page.get_by_label("Gruppe").select_option(label="Frauen")
     page.get_by_role("button", name="Anzeigen").click()
     expect(page.get_by_role("heading", name="Wohnungseinbruch – Frauen")).to_be_visible()
-    assert table.inner_text() != burglary and "unterdrückt" in table.inner_text()
+    assert table.inner_text() != burglary and SUPPRESSED.search(table.inner_text())
     assert "group=gender%3Df" in page.url
 
     page.get_by_role("link", name="Mitte").click()
@@ -109,10 +112,10 @@ def test_police_change_indicator_and_filter_and_see_chart_and_table_change(
 
 
 def test_dashboard_on_a_phone_and_bad_urls(app, accounts, browser, live_server):
-    # 800 responses: with the shared demo's 1500, the district table is 5 px wider than
-    # the phone's screen (a layout problem, reported, not fixed here).
+    # 1,500 responses: four-digit case numbers ("1.234") made the district table wider
+    # than the phone's screen until intervals could wrap there.
     with app.app_context():
-        load_demo(db.session, responses=800)
+        load_demo(db.session, responses=1500)
     page = new_page(browser, PHONE, live_server)
     log_in(page, "staff@kassel.de")
     page.goto("/dashboard/kassel-2026")
@@ -148,7 +151,7 @@ def test_without_javascript_the_tables_show_every_figure(app, browser, live_serv
         cells = page.locator("#district-table tr").filter(
             has=page.get_by_role("rowheader", name=name, exact=True)).inner_text()
         if row["suppressed"]:
-            assert "unterdrückt" in cells, (name, cells)
+            assert SUPPRESSED.search(cells), (name, cells)
             continue
         published += 1
         for figure in (percent(row["estimate"]), interval(row["ci_low"], row["ci_high"]),
