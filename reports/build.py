@@ -3,7 +3,7 @@ drawn and laid out for print (WeasyPrint)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import Future, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -349,17 +349,22 @@ def report_pack(data: ReportData, folder: Path, slug: str,
     jobs = [(None, folder / f"{slug}-stadt.pdf")] + [
         (d.code, folder / f"{slug}-stadtteil-{d.code}.pdf") for d in data.districts]
     stats = RenderStats()
-    futures = {}
+    running: dict[Future, tuple[str | None, Path]] = {}
+
+    def collect(finished) -> None:
+        for future in finished:
+            stats.pages += future.result()
+            code, path = running.pop(future)
+            stats.files.append(path)
+            if progress:
+                progress(code or "stadt")
+
     for code, path in jobs:
         draw = ChartMaker()
         html = city_html(data, draw) if code is None else district_html(data, code, draw)
-        futures[pool.write_pdf(html, path)] = (code, path)
+        running[pool.write_pdf(html, path)] = (code, path)
         stats.charts += draw.count
-    for future in as_completed(futures):
-        stats.pages += future.result()
-        code, path = futures[future]
-        stats.files.append(path)
-        if progress:
-            progress(code or "stadt")
+        collect(wait(running, timeout=0).done)  # progress while charts are still drawn
+    collect(as_completed(list(running)))
     stats.files.sort()
     return stats

@@ -66,8 +66,10 @@ def test_the_pack_in_processes_equals_the_reports_made_one_by_one(app, tmp_path,
     monkeypatch.setattr(pool_module, "start_method", lambda: start)
     data = data_for(app)
     data.districts = data.districts[:2]  # city and two districts: enough to share out
+    done = []
     with ReportPool(2) as pool:
-        stats = report_pack(data, tmp_path / "pack", "kassel-2026", pool=pool)
+        stats = report_pack(data, tmp_path / "pack", "kassel-2026", done.append, pool=pool)
+    assert sorted(done) == sorted(["stadt", *(d.code for d in data.districts)])  # progress
     assert [path.name for path in stats.files] == [
         "kassel-2026-stadt.pdf", *(f"kassel-2026-stadtteil-{d.code}.pdf"
                                    for d in sorted(data.districts, key=lambda d: d.code))]

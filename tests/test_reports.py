@@ -276,6 +276,19 @@ def test_report_command(runner, tmp_path):
 
 
 @pytest.mark.pdf
+@pytest.mark.reads_demo
+def test_pack_command_writes_the_city_and_every_district(runner, tmp_path):
+    out = tmp_path / "pack"
+    result = runner.invoke(args=["report", "kassel-2026", "--all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    files = sorted(path.name for path in out.iterdir())
+    assert len(files) == 24 and files[0] == "kassel-2026-stadt.pdf"  # city + 23 districts
+    assert all((out / name).read_bytes().startswith(b"%PDF") for name in files)
+    assert "Berichte" in result.stderr  # the progress bar's label (a terminal sees the bar)
+    assert "24 PDF-Dateien" in result.stdout and f"in {out}" in result.stdout
+
+
+@pytest.mark.pdf
 def test_police_download_a_report_made_in_the_background(demo, logged_in, tmp_path):
     client = logged_in("police")
     token = form_token(client, "/backoffice/surveys/kassel-2026")
