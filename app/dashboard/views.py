@@ -4,9 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from functools import cache
-from pathlib import Path
 
-import plotly
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
 from analysis.indicators import GROUPS, AnalysisError
@@ -15,14 +13,13 @@ from reports import charts
 from reports.build import GROUP_LABELS, format_figure
 from reports.formatting import number
 from reports.model import CITY, DIMENSIONS
-from reports.svg import ChartExportError, figure_image
+from reports.svg import BASIC_BUNDLE, ChartExportError, figure_image
 
 from ..auth.access import login_required, survey_or_404
 from .data import WaveFigures, wave_figures, waves_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data"
 GROUP_NAMES = {"all": "Alle Befragten", **GROUP_LABELS}
 SHORT_FLAGS = {"higher": "▲ höher", "lower": "▼ niedriger", "": ""}
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
@@ -169,11 +166,12 @@ def _unused_plotly_styles() -> tuple[str, ...]:
     """Ids of <style> elements that plotly.js injects unless an element with that id
     exists: maplibre's stylesheet for tile maps, which the dashboard never draws. The CSP
     would block the injection (a console error on every page)."""
-    script = (PLOTLY_JS / "plotly.min.js").read_text(encoding="utf-8")
+    script = BASIC_BUNDLE.read_text(encoding="utf-8")
     return tuple(dict.fromkeys(re.findall(r'getElementById\("([0-9a-f]{64})"\)', script)))
 
 
-@bp.get("/vendor/plotly.min.js")
+@bp.get("/vendor/plotly-basic.min.js")
 def plotly_js():
-    """plotly.js from the installed plotly package: no CDN."""
-    return send_from_directory(PLOTLY_JS, "plotly.min.js", max_age=86400)
+    """plotly.js's basic bundle (bar and scatter, all the dashboard draws; a quarter of
+    the full bundle), the one the server's chart export uses (reports/vendor): no CDN."""
+    return send_from_directory(BASIC_BUNDLE.parent, BASIC_BUNDLE.name, max_age=86400)

@@ -14,16 +14,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import plotly
 from playwright.sync_api import Page, sync_playwright
 
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+from reports.svg import BASIC_BUNDLE as PLOTLY_JS  # the bundle the dashboard serves
 STYLESHEET = Path(__file__).resolve().parents[2] / "app" / "static" / "plotly.css"
 
 
 def plotly_js_version() -> str:
     with PLOTLY_JS.open(encoding="utf-8") as script:
-        match = re.search(r"plotly\.js v(\S+)", script.read(500))
+        match = re.search(r"plotly\.js (?:\([^)]*\) )?v(\S+)", script.read(500))
     return match.group(1) if match else "unknown"
 
 
