@@ -1,4 +1,4 @@
-"""The chart server's plotly.js (the vendored basic bundle) is the plotly package's."""
+"""The vendored plotly.js (chart server and dashboard) is the plotly package's version."""
 from __future__ import annotations
 
 import re
@@ -16,8 +16,8 @@ def plotly_js_version(path: Path) -> str:
 
 
 def test_the_chart_servers_plotly_js_is_the_plotly_packages_version():
-    """Charts drawn on the server use the vendored basic bundle, the dashboard the
-    plotly package's full one: the same plotly.js, or the two would draw differently
-    (reports/vendor/README.md says how to update it)."""
+    """The chart server and the dashboard draw with the vendored basic bundle; the plotly
+    package builds its figures for its own plotly.js: the versions must be the same
+    (reports/vendor/README.md says how to update the bundle)."""
     full = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
     assert plotly_js_version(BASIC_BUNDLE) == plotly_js_version(full)
