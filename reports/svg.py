@@ -160,6 +160,13 @@ class ChartServer:
             task.cancel()
         await asyncio.gather(*self._more_tabs, return_exceptions=True)
         await self.kaleido.close()
+        process = getattr(self.kaleido, "subprocess", None)
+        if process is not None and process.poll() is None:
+            # A start given up on (START_TIMEOUT): kaleido's close leaves that browser
+            # running. choreographer's kill ends its process group, then reaps it.
+            from choreographer.utils._kill import kill
+
+            await asyncio.get_running_loop().run_in_executor(None, kill, process)
 
     def close(self) -> None:
         try:
