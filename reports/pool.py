@@ -14,6 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from .pdf import render_pdf_counted
+
 # A report allocates millions of small objects; collecting the young generation less
 # often costs nothing here (a report process lives for one pack) and saves CPU.
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -67,8 +69,6 @@ class ReportPool:
 def _start_worker(setup: Callable[[], None] | None) -> None:
     if setup is not None:
         setup()
-    from .pdf import render_pdf_counted
-
     try:
         render_pdf_counted(WARM_UP_HTML)
     except Exception:  # noqa: BLE001 - a real report raises it again, where it is seen
@@ -80,8 +80,6 @@ def _start_worker(setup: Callable[[], None] | None) -> None:
 
 
 def _write_pdf(html: str, path: Path) -> int:
-    from .pdf import render_pdf_counted
-
     pdf, pages = render_pdf_counted(html)
     path.write_bytes(pdf)
     return pages

@@ -203,6 +203,9 @@ def _stop() -> None:
         server.close()
 
 
+atexit.register(_stop)  # a Chromium left running would outlive this process
+
+
 def _discard_server() -> None:
     try:
         _stop()
@@ -210,14 +213,19 @@ def _discard_server() -> None:
         pass
 
 
+def _running_server() -> ChartServer:
+    """This process's chart server, started if there is none (call with ``_lock`` held)."""
+    global _server
+    if _server is None:
+        _server = ChartServer()
+    return _server
+
+
 def start_chart_server() -> None:
     """Start this process's Chromium now rather than at the first chart, without waiting
     for it (the first chart waits)."""
-    global _server
     with _lock:
-        if _server is None:
-            _server = ChartServer()
-            atexit.register(_stop)
+        _running_server()
 
 
 def figure_images(figures: Sequence[Figurish], file_format: str = "svg",
@@ -244,15 +252,12 @@ def figure_images(figures: Sequence[Figurish], file_format: str = "svg",
 def _draw(figures: list[Figurish], file_format: str) -> list[bytes]:
     """The figures drawn by this process's chart server (started if need be). A Chromium
     that did not start is stopped, and one more is started; the second failure raises."""
-    global _server
     for attempt in (1, 2):
-        if _server is None:
-            _server = ChartServer()
-            atexit.register(_stop)
+        server = _running_server()
         try:
-            return _server.draw(figures, file_format)
+            return server.draw(figures, file_format)
         except BaseException:
-            opening = _server.opening
+            opening = server.opening
             if not (opening.done() and opening.exception() is not None):
                 raise  # Chromium runs: the charts themselves failed
             _discard_server()
