@@ -135,6 +135,7 @@ class ChartServer:
         opening = asyncio.ensure_future(self.kaleido.open())  # the browser, its first tab
         done, _pending = await asyncio.wait({opening}, timeout=START_TIMEOUT)
         if not done:
+            await self._launched(opening)
             opening.cancel()
             await asyncio.gather(opening, return_exceptions=True)
             raise ChartExportError(f"{CHROMIUM} did not start within {START_TIMEOUT:g} s: "
@@ -142,6 +143,16 @@ class ChartServer:
         opening.result()  # raises what starting it raised
         self._more_tabs = [asyncio.ensure_future(self.kaleido._create_kaleido_tab())  # noqa: SLF001
                            for _ in range(tabs - 1)]
+
+    async def _launched(self, opening: asyncio.Future, limit: float = 10.0) -> None:
+        """Wait until kaleido holds the browser process it is launching. choreographer
+        launches it in a thread: cancelled meanwhile, open() drops the process, which
+        then runs on unseen and cannot be stopped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while not (opening.done() or hasattr(self.kaleido, "subprocess")) \
+                and loop.time() < deadline:
+            await asyncio.sleep(0.01)
 
     def _call(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()

@@ -107,8 +107,8 @@ def test_a_chromium_that_does_not_start_in_time_is_stopped_and_tried_once_more(m
     with pytest.raises(svg.ChartExportError, match="did not start within"):
         svg.figure_images([bars("Zu langsam")], cache=False)
     assert len(started) == 2 and svg._server is None  # noqa: SLF001 - both stopped
-    browsers = [server.kaleido.subprocess for server in started
-                if hasattr(server.kaleido, "subprocess")]
+    browsers = [getattr(server.kaleido, "subprocess", None) for server in started]
+    assert all(browser is not None for browser in browsers)  # none launched unseen
     assert all(browser.poll() is not None for browser in browsers)  # none left running
     monkeypatch.setattr(svg, "START_TIMEOUT", 30)
     assert svg.figure_images([bars("Wieder da")], cache=False)[0].startswith(b"<svg")
