@@ -8,14 +8,18 @@ computed; then this process draws each report's charts and fills its template, a
 processes lay out and write the PDFs with WeasyPrint). Every pack starts cold: its own
 report processes, its own Chromium.
 
-Run: .venv/bin/python bench/report_bench.py [--responses N] [--workers N] [--levers [NAME ...]]
+Run: .venv/bin/python bench/report_bench.py [--responses N] [--workers N] [--no-baseline]
+                                           [--levers [NAME ...]]
 The last line is JSON: {"seconds", "pages", "charts", "per_chart_ms", ...}; seconds is
 the wall time of the whole pack including the analysis; per_chart_ms is the wall time
 per chart of drawing the city report's charts once more, with Chromium already running
 (the chart cache bypassed). More keys: workers, cpu_seconds (this process, the report
 processes and Chromium), identical_charts (charts of the pack that another chart of the
-pack repeats) and, with --levers, per speed-up (all, or the named ones) the seconds the
-same pack takes without it ("without_<lever>_seconds", one pack each, in this run).
+pack repeats), baseline_seconds and ratio (the same pack with every speed-up below off,
+measured in this run, and seconds / baseline_seconds: how much faster the pack is, on
+whatever machine runs it; --no-baseline skips it) and, with --levers, per speed-up
+(all, or the named ones) the seconds the same pack takes without it
+("without_<lever>_seconds", one pack each, in this run).
 """
 from __future__ import annotations
 
@@ -159,6 +163,8 @@ def main() -> None:
     parser.add_argument("--levers", nargs="*", choices=LEVERS, metavar="LEVER",
                         help="also one pack without each speed-up (default all): "
                         + ", ".join(LEVERS))
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the pack with every speed-up off")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.db"
@@ -181,6 +187,15 @@ def main() -> None:
                   f"{seconds:.1f} s ({workers} processes, {cpu:.1f} CPU seconds)",
                   file=sys.stderr)
             extra = {"workers": workers, "cpu_seconds": round(cpu, 1)}
+            if not args.no_baseline:
+                baseline, baseline_cpu, other = pack(
+                    db.session, context, Path(folder) / "baseline", workers, LEVERS)
+                assert (other.pages, other.charts) == (stats.pages, stats.charts)
+                print(f"every speed-up off: {baseline:.1f} s, {baseline_cpu:.1f} CPU seconds",
+                      file=sys.stderr)
+                extra.update(baseline_seconds=round(baseline, 2),
+                             baseline_cpu_seconds=round(baseline_cpu, 1),
+                             ratio=round(seconds / baseline, 3))
             if args.levers is not None:
                 for lever in args.levers or LEVERS:
                     without, without_cpu, other = pack(
