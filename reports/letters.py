@@ -2,13 +2,23 @@
 survey with the code filled in."""
 from __future__ import annotations
 
+import io
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 
 import segno
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
 
 from .pdf import render_pdf
+from .pool import ReportPool
 from .templating import environment
+
+# Letters laid out in one WeasyPrint document (see render_letters).
+LETTERS_PER_PART = 100
 
 
 @dataclass(frozen=True)
@@ -45,8 +55,61 @@ def qr_svg(url: str) -> str:
                                                  omitsize=True)
 
 
-def render_letters(letter_set: LetterSet, today: date) -> bytes:
-    html = environment().get_template("letters.html").render(
+def letters_html(letter_set: LetterSet, today: date, letters: list[Letter]) -> str:
+    """The HTML of ``letters`` (some or all of the set's), one page each."""
+    return environment().get_template("letters.html").render(
         letter_set=letter_set, today=today,
-        letters=[(letter, qr_svg(letter.url)) for letter in letter_set.letters])
-    return render_pdf(html)
+        letters=[(letter, qr_svg(letter.url)) for letter in letters])
+
+
+def render_letters(letter_set: LetterSet, today: date, workers: int = 1) -> bytes:
+    """All letters of the set as one print-ready PDF, a page per letter.
+
+    WeasyPrint keeps every page of a document in memory until it writes it (about
+    0.85 MB a letter), so the letters are laid out in parts of LETTERS_PER_PART and the
+    parts' PDFs joined: memory stays that of a few parts, whether 50 or 50,000 letters.
+    With ``workers`` > 1, that many processes lay out parts side by side while this one
+    fills the next parts' HTML (a job worker; a web request keeps to its own process).
+    The PDF is a print master and not tagged: a joined PDF could not keep the parts'
+    structure trees."""
+    letters = letter_set.letters
+    parts = (letters[start:start + LETTERS_PER_PART]
+             for start in range(0, len(letters), LETTERS_PER_PART))
+    if workers <= 1 or len(letters) <= LETTERS_PER_PART:  # no processes for one part
+        pdfs = (render_pdf(letters_html(letter_set, today, part), tagged=False)
+                for part in parts)
+        return join_pdfs(pdfs, title=_title(letter_set), author=letter_set.municipality)
+    with ReportPool(workers) as pool:
+        return join_pdfs(_laid_out(pool, (letters_html(letter_set, today, part)
+                                          for part in parts), ahead=2 * workers),
+                         title=_title(letter_set), author=letter_set.municipality)
+
+
+def _title(letter_set: LetterSet) -> str:
+    return f"Einladungsschreiben – {letter_set.survey_title}"  # as letters.html's <title>
+
+
+def _laid_out(pool: ReportPool, htmls: Iterator[str], ahead: int) -> Iterator[bytes]:
+    """The PDFs of ``htmls`` in order, laid out by ``pool``, at most ``ahead`` waiting
+    (their HTML and PDFs are what this process holds meanwhile)."""
+    waiting: deque[Future] = deque()
+    for html in htmls:
+        waiting.append(pool.untagged_pdf(html))
+        if len(waiting) >= ahead:
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
+
+
+def join_pdfs(pdfs: Iterable[bytes], title: str, author: str, language: str = "de"
+              ) -> bytes:
+    """One PDF with the pages of ``pdfs`` in order, with the given title, author and
+    language."""
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(PdfReader(io.BytesIO(pdf)), import_outline=False)
+    writer.add_metadata({"/Title": title, "/Author": author, "/Producer": "WeasyPrint, pypdf"})
+    writer.root_object[NameObject("/Lang")] = TextStringObject(language)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

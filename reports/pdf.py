@@ -79,21 +79,23 @@ def _stylesheets(html: str) -> tuple[str, list[CSS]]:
     return html.replace(REPORT_CSS_LINK, "", 1), [report_css()]
 
 
-def render_document(html: str) -> Document:
-    """Lay out report HTML (for a tagged PDF); assets are addressed relative to
-    reports/assets/. Title and language come from <title> and <html lang>."""
+def render_document(html: str, tagged: bool = True) -> Document:
+    """Lay out report HTML (for a tagged PDF unless ``tagged`` is false); assets are
+    addressed relative to reports/assets/. Title and language come from <title> and
+    <html lang>."""
     html, stylesheets = _stylesheets(html)
     return HTML(string=html, base_url=ASSET_DIR.as_uri() + "/",
                 url_fetcher=AssetOnlyFetcher()).render(
-        pdf_tags=True, stylesheets=stylesheets,
+        pdf_tags=tagged, stylesheets=stylesheets,
         font_config=font_configuration() if SHARED_FONTS else None)
 
 
-def render_pdf_counted(html: str) -> tuple[bytes, int]:
-    """Render report HTML to a tagged PDF, with its page count."""
-    document = render_document(html)
-    return document.write_pdf(pdf_tags=True), len(document.pages)
+def render_pdf_counted(html: str, tagged: bool = True) -> tuple[bytes, int]:
+    """Render report HTML to a PDF (tagged unless ``tagged`` is false), with its page
+    count."""
+    document = render_document(html, tagged)
+    return document.write_pdf(pdf_tags=tagged), len(document.pages)
 
 
-def render_pdf(html: str) -> bytes:
-    return render_pdf_counted(html)[0]
+def render_pdf(html: str, tagged: bool = True) -> bytes:
+    return render_pdf_counted(html, tagged)[0]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from .pdf import render_pdf_counted
+from .pdf import render_pdf, render_pdf_counted
 
 # A report allocates millions of small objects; collecting the young generation less
 # often costs nothing here (a report process lives for one pack) and saves CPU.
@@ -58,6 +58,11 @@ class ReportPool:
         """Lay out ``html`` and write it to ``path``; the future's result is the number
         of pages."""
         return self.executor.submit(_write_pdf, html, path)
+
+    def untagged_pdf(self, html: str) -> Future:
+        """Lay out ``html``; the future's result is the PDF, untagged (a part of a PDF
+        that is joined from parts, see reports/letters.py)."""
+        return self.executor.submit(render_pdf, html, False)
 
     def __enter__(self) -> ReportPool:
         return self

@@ -27,8 +27,8 @@ def generate_codes(session: Session, survey: Survey, counts: dict[str, int], bas
     carries them (letters, mail merge, files) and its result is returned.
 
     The codes are committed before their letters are rendered: making them locks the
-    survey's code numbers, and 700 letters take about a minute to render, which no
-    resident finishing the survey should wait for. If ``outputs`` fails, the codes are
+    survey's code numbers, and a large batch of letters takes minutes to render, which
+    no resident finishing the survey should wait for. If ``outputs`` fails, the codes are
     deleted again (``discard``) and its error goes on."""
     try:
         generated = codes_service.generate(session, survey, counts, base_url)
@@ -46,11 +46,12 @@ def generate_codes(session: Session, survey: Survey, counts: dict[str, int], bas
 
 
 def codes_with_letters(session: Session, survey: Survey, counts: dict[str, int],
-                       base_url: str, actor: str | None) -> bytes:
-    """New codes and the ZIP with their letters and the mail merge (see generate_codes)."""
+                       base_url: str, actor: str | None, workers: int = 1) -> bytes:
+    """New codes and the ZIP with their letters and the mail merge (see generate_codes);
+    ``workers`` processes lay out the letters (1: this process, as in a web request)."""
     return generate_codes(session, survey, counts, base_url, actor,
                           lambda generated: codes_service.letters_zip(survey, generated,
-                                                                      base_url))
+                                                                      base_url, workers))
 
 
 def letters_in_request(session: Session, user: User, survey: Survey, counts: dict[str, int],

@@ -85,7 +85,9 @@ def parse_counts(raw: bytes, source: str) -> dict[str, int]:
     return counts
 
 
-def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str) -> bytes:
+def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str,
+                workers: int = 1) -> bytes:
+    """The letters as one print-ready PDF, laid out by ``workers`` processes."""
     letter_set = LetterSet(
         municipality=survey.municipality.name, survey_title=survey.title,
         purpose=("Ihre Stadt möchte gemeinsam mit der Polizei wissen, wie sicher Sie sich in "
@@ -98,15 +100,16 @@ def letters_pdf(survey: Survey, generated: list[GeneratedCode], base_url: str) -
         contact_phone=survey.municipality.contact_phone,
         contact_email=survey.municipality.contact_email,
         paper_questionnaire=survey.municipality.paper_questionnaire)
-    return render_letters(letter_set, today())
+    return render_letters(letter_set, today(), workers)
 
 
-def letters_zip(survey: Survey, generated: list[GeneratedCode], base_url: str) -> bytes:
+def letters_zip(survey: Survey, generated: list[GeneratedCode], base_url: str,
+                workers: int = 1) -> bytes:
     """The ZIP for the printing house: the letters as one PDF and the mail-merge CSV."""
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr(f"{survey.slug}-einladungen.pdf",
-                        letters_pdf(survey, generated, base_url))
+                        letters_pdf(survey, generated, base_url, workers))
         bundle.writestr(f"{survey.slug}-serienbrief.csv", mail_merge_csv(generated))
     return archive.getvalue()
 

@@ -169,7 +169,8 @@ def codes_generate(survey: str, district_code: str, count: int, letters_path: st
         contents, written = {}, []
         try:
             if letters_path:
-                contents[letters_path] = codes_service.letters_pdf(target, generated, base_url)
+                contents[letters_path] = codes_service.letters_pdf(
+                    target, generated, base_url, current_app.config["REPORT_WORKERS"])
             if csv_path:
                 contents[csv_path] = codes_service.mail_merge_csv(generated)
             for path, content in contents.items():

@@ -62,5 +62,6 @@ def _letters(session: Session, survey: Survey, job: BackgroundJob) -> tuple[str,
     counts = {code: int(count) for code, count in job.parameters["counts"].items()}
     owner = session.get(User, job.user_id)
     content = codes_with_letters(
-        session, survey, counts, job.parameters["base_url"], owner.email if owner else None)
+        session, survey, counts, job.parameters["base_url"], owner.email if owner else None,
+        workers=current_app.config["REPORT_WORKERS"])
     return f"{survey.slug}-codes.zip", content
