@@ -11,7 +11,7 @@ from datetime import date
 
 import segno
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import NameObject
 
 from .pdf import render_pdf
 from .pool import ReportPool
@@ -67,7 +67,8 @@ def render_letters(letter_set: LetterSet, today: date, workers: int = 1) -> byte
 
     WeasyPrint keeps every page of a document in memory until it writes it (about
     0.85 MB a letter), so the letters are laid out in parts of LETTERS_PER_PART and the
-    parts' PDFs joined: memory stays that of a few parts, whether 50 or 50,000 letters.
+    parts' PDFs joined: layout needs the memory of a few parts, however many letters;
+    only the PDF itself (about 4 KB a letter) grows with the batch.
     With ``workers`` > 1, that many processes lay out parts side by side while this one
     fills the next parts' HTML (a job worker; a web request keeps to its own process).
     The PDF is a print master and not tagged: a joined PDF could not keep the parts'
@@ -78,15 +79,10 @@ def render_letters(letter_set: LetterSet, today: date, workers: int = 1) -> byte
     if workers <= 1 or len(letters) <= LETTERS_PER_PART:  # no processes for one part
         pdfs = (render_pdf(letters_html(letter_set, today, part), tagged=False)
                 for part in parts)
-        return join_pdfs(pdfs, title=_title(letter_set), author=letter_set.municipality)
+        return join_pdfs(pdfs)
     with ReportPool(workers) as pool:
         return join_pdfs(_laid_out(pool, (letters_html(letter_set, today, part)
-                                          for part in parts), ahead=2 * workers),
-                         title=_title(letter_set), author=letter_set.municipality)
-
-
-def _title(letter_set: LetterSet) -> str:
-    return f"Einladungsschreiben – {letter_set.survey_title}"  # as letters.html's <title>
+                                          for part in parts), ahead=2 * workers))
 
 
 def _laid_out(pool: ReportPool, htmls: Iterator[str], ahead: int) -> Iterator[bytes]:
@@ -101,15 +97,19 @@ def _laid_out(pool: ReportPool, htmls: Iterator[str], ahead: int) -> Iterator[by
         yield waiting.popleft().result()
 
 
-def join_pdfs(pdfs: Iterable[bytes], title: str, author: str, language: str = "de"
-              ) -> bytes:
-    """One PDF with the pages of ``pdfs`` in order, with the given title, author and
-    language."""
-    writer = PdfWriter()
+def join_pdfs(pdfs: Iterable[bytes]) -> bytes:
+    """One PDF with the pages of ``pdfs`` in order; its title, author and language are
+    the first one's (WeasyPrint's, from <title>, <meta name="author"> and <html lang>)."""
+    writer, first = PdfWriter(), None
     for pdf in pdfs:
-        writer.append(PdfReader(io.BytesIO(pdf)), import_outline=False)
-    writer.add_metadata({"/Title": title, "/Author": author, "/Producer": "WeasyPrint, pypdf"})
-    writer.root_object[NameObject("/Lang")] = TextStringObject(language)
+        reader = PdfReader(io.BytesIO(pdf))
+        writer.append(reader, import_outline=False)
+        first = first or reader
+    if first is not None:
+        writer.add_metadata({key: value for key, value in (first.metadata or {}).items()
+                             if key in ("/Title", "/Author", "/Producer")})
+        if "/Lang" in first.trailer["/Root"]:
+            writer.root_object[NameObject("/Lang")] = first.trailer["/Root"]["/Lang"]
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

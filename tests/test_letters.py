@@ -40,8 +40,3 @@ def test_joined_letters_keep_title_author_and_language(monkeypatch):
     assert reader.metadata.title == "Einladungsschreiben – Sicherheit in Fulda 2026"
     assert reader.metadata.author == "Stadt Fulda"
     assert reader.trailer["/Root"]["/Lang"] == "de"
-
-
-def test_the_title_is_the_one_the_template_writes():
-    html = letters.letters_html(letter_set(1), date(2026, 12, 3), [])
-    assert f"<title>{letters._title(letter_set(1))}</title>" in html  # noqa: SLF001
