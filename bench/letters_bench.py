@@ -1,9 +1,9 @@
 """Benchmark of a letter batch: invitation letters as one print-ready PDF.
 
 Renders N letters (default 700) as the job worker does (reports.letters.render_letters:
-parts of LETTERS_PER_PART letters, REPORT_WORKERS processes, the parts joined), then,
-as the baseline in the same run, as one WeasyPrint document in this process (how
-letters were made before parts). Each runs in a process of its own, so that each
+parts of LETTERS_PER_PART letters, untagged, REPORT_WORKERS processes, the parts
+joined), then, as the baseline in the same run, as one tagged WeasyPrint document in one
+process (how letters were made before parts). Each runs in a process of its own, so that each
 one's peak memory is its own.
 
 Run: .venv/bin/python bench/letters_bench.py [--letters N] [--workers N]
