@@ -187,24 +187,25 @@ def main() -> None:
                   f"{seconds:.1f} s ({workers} processes, {cpu:.1f} CPU seconds)",
                   file=sys.stderr)
             extra = {"workers": workers, "cpu_seconds": round(cpu, 1)}
-            if not args.no_baseline:
-                baseline, baseline_cpu, other = pack(
-                    db.session, context, Path(folder) / "baseline", workers, LEVERS)
+            def without(off: tuple[str, ...], name: str, what: str) -> tuple[float, float]:
+                """The same pack with ``off`` switched off: (seconds, CPU seconds)."""
+                seconds_off, cpu_off, other = pack(db.session, context, Path(folder) / name,
+                                                   workers, off)
                 assert (other.pages, other.charts) == (stats.pages, stats.charts)
-                print(f"every speed-up off: {baseline:.1f} s, {baseline_cpu:.1f} CPU seconds",
+                print(f"{what}: {seconds_off:.1f} s, {cpu_off:.1f} CPU seconds",
                       file=sys.stderr)
+                return seconds_off, cpu_off
+
+            if not args.no_baseline:
+                baseline, baseline_cpu = without(LEVERS, "baseline", "every speed-up off")
                 extra.update(baseline_seconds=round(baseline, 2),
                              baseline_cpu_seconds=round(baseline_cpu, 1),
                              ratio=round(seconds / baseline, 3))
-            if args.levers is not None:
-                for lever in args.levers or LEVERS:
-                    without, without_cpu, other = pack(
-                        db.session, context, Path(folder) / lever, workers, (lever,))
-                    assert (other.pages, other.charts) == (stats.pages, stats.charts)
-                    print(f"without {lever}: {without:.1f} s, {without_cpu:.1f} CPU seconds",
-                          file=sys.stderr)
-                    extra[f"without_{lever}_seconds"] = round(without, 2)
-                    extra[f"without_{lever}_cpu_seconds"] = round(without_cpu, 1)
+            levers = () if args.levers is None else (args.levers or LEVERS)  # none / all
+            for lever in levers:
+                lever_seconds, lever_cpu = without((lever,), lever, f"without {lever}")
+                extra[f"without_{lever}_seconds"] = round(lever_seconds, 2)
+                extra[f"without_{lever}_cpu_seconds"] = round(lever_cpu, 1)
             data = report_data(db.session, context)
             extra["identical_charts"] = identical_charts(data)
             chart_ms = per_chart_ms(data)

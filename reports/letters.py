@@ -74,15 +74,12 @@ def render_letters(letter_set: LetterSet, today: date, workers: int = 1) -> byte
     The PDF is a print master and not tagged: a joined PDF could not keep the parts'
     structure trees."""
     letters = letter_set.letters
-    parts = (letters[start:start + LETTERS_PER_PART]
+    htmls = (letters_html(letter_set, today, letters[start:start + LETTERS_PER_PART])
              for start in range(0, len(letters), LETTERS_PER_PART))
     if workers <= 1 or len(letters) <= LETTERS_PER_PART:  # no processes for one part
-        pdfs = (render_pdf(letters_html(letter_set, today, part), tagged=False)
-                for part in parts)
-        return join_pdfs(pdfs)
+        return join_pdfs(render_pdf(html, tagged=False) for html in htmls)
     with ReportPool(workers) as pool:
-        return join_pdfs(_laid_out(pool, (letters_html(letter_set, today, part)
-                                          for part in parts), ahead=2 * workers))
+        return join_pdfs(_laid_out(pool, htmls, ahead=2 * workers))
 
 
 def _laid_out(pool: ReportPool, htmls: Iterator[str], ahead: int) -> Iterator[bytes]:
@@ -104,7 +101,8 @@ def join_pdfs(pdfs: Iterable[bytes]) -> bytes:
     for pdf in pdfs:
         reader = PdfReader(io.BytesIO(pdf))
         writer.append(reader, import_outline=False)
-        first = first or reader
+        if first is None:
+            first = reader
     if first is not None:
         writer.add_metadata({key: value for key, value in (first.metadata or {}).items()
                              if key in ("/Title", "/Author", "/Producer")})
